@@ -1,0 +1,5 @@
+"""`python -m greenroom` runs the command line."""
+
+from greenroom.cli import main
+
+main()

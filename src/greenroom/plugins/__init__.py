@@ -1,0 +1,1 @@
+"""Built-in plugins: features of Greenroom written on the same API as third-party plugins."""

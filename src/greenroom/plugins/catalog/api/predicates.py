@@ -1,0 +1,118 @@
+"""Backstage's predicate language (`$all`, `$any`, `$not`, field expressions with `$exists`, `$in`,
+`$contains`, `$hasPrefix`) compiled to SQL over the flattened search rows.
+
+Every field test becomes `<id column> [NOT] IN (SELECT entity FROM catalog_search WHERE ...)`, which the
+`(key, value, entity)` index answers without touching the entities themselves. Keys and values are
+lower-cased, as the search rows are, so matching is case-insensitive like Backstage's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from greenroom.plugins.catalog.api.common import input_error, like_escape, marks
+from greenroom.plugins.catalog.store.search import js_string
+
+_LOGICAL = ("$all", "$any", "$not")
+_MATCHERS = ("$exists", "$in", "$contains", "$hasPrefix")
+
+
+def _is_primitive(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
+def _text(value: Any) -> str:
+    # Search rows hold JavaScript's String(value), lower-cased; compare the same text.
+    return js_string(value).lower()
+
+
+class Compiler:
+    """Builds one SQL condition and its parameters (`?` marks) from a predicate."""
+
+    def __init__(self, column: str) -> None:
+        self.column = column
+        self.params: list[Any] = []
+
+    def compile(self, predicate: Any) -> str:
+        """The SQL condition for `predicate`; bad predicates raise InputError naming the problem."""
+        if not isinstance(predicate, Mapping):
+            if _is_primitive(predicate):
+                input_error("Invalid filter predicate: top-level primitive values are not supported. Wrap the "
+                            f"value in a field expression, e.g. {{ \"kind\": {predicate!r} }}")
+            input_error(f"Invalid filter predicate: expected an object, got {type(predicate).__name__}")
+        logical = [k for k in predicate if k in _LOGICAL]
+        if logical:
+            if len(predicate) != 1:
+                input_error(f"Invalid filter predicate: {logical[0]} must be the only key of its object")
+            return self._logical(logical[0], predicate[logical[0]])
+        if not predicate:
+            return "1=1"
+        return " AND ".join(self._field(str(k), v) for k, v in predicate.items())
+
+    def _logical(self, op: str, operand: Any) -> str:
+        if op == "$not":
+            return f"NOT ({self.compile(operand)})"
+        if not isinstance(operand, list):
+            input_error(f"Invalid filter predicate: {op} expects an array")
+        if not operand:
+            return "1=1" if op == "$all" else "1=0"
+        joiner = " AND " if op == "$all" else " OR "
+        return "(" + joiner.join(f"({self.compile(p)})" for p in operand) + ")"
+
+    def _in_search(self, key: str, condition: str, params: list[Any], negate: bool = False) -> str:
+        self.params.append(key.lower())
+        self.params.extend(params)
+        where = "key = ?" + (f" AND {condition}" if condition else "")
+        return f"{self.column} {'NOT IN' if negate else 'IN'} (SELECT entity FROM catalog_search WHERE {where})"
+
+    def _field(self, key: str, value: Any) -> str:
+        if key.startswith("$"):
+            input_error(f"Invalid filter predicate: unknown operator {key}")
+        if _is_primitive(value):
+            return self._in_search(key, "value = ?", [_text(value)])
+        if not isinstance(value, Mapping) or len(value) != 1 or next(iter(value)) not in _MATCHERS:
+            input_error(f"Invalid filter predicate value for field \"{key}\": expected a primitive value, $exists, "
+                        f"$in, $contains or $hasPrefix operator")
+        op, arg = next(iter(value.items()))
+        if op == "$exists":
+            if not isinstance(arg, bool):
+                input_error(f"Invalid filter predicate value for field \"{key}\": $exists expects true or false")
+            return self._in_search(key, "", [], negate=not arg)
+        if op == "$in":
+            if not isinstance(arg, list) or not all(_is_primitive(v) for v in arg):
+                input_error(f"Invalid filter predicate value for field \"{key}\": $in expects an array of values")
+            if not arg:
+                return "1=0"
+            texts = list(dict.fromkeys(_text(v) for v in arg))
+            return self._in_search(key, f"value IN ({marks(len(texts))})", texts)
+        if op == "$hasPrefix":
+            if not isinstance(arg, str):
+                input_error(f"Invalid filter predicate value for field \"{key}\": $hasPrefix expects a string")
+            return self._in_search(key, "value LIKE ? ESCAPE '\\'", [like_escape(arg.lower()) + "%"])
+        return self._contains(key, arg)
+
+    def _contains(self, key: str, item: Any) -> str:
+        # Search rows flatten arrays, so an array of strings has one row per item under the array's own key,
+        # and an array of objects has rows under `key.<field>`; relations live under `relations.<type>`.
+        if _is_primitive(item) or (isinstance(item, Mapping) and len(item) == 1 and next(iter(item)) in _MATCHERS):
+            return self._field(key, item)
+        if not isinstance(item, Mapping) or not item:
+            input_error(f"Invalid filter predicate value for field \"{key}\": $contains expects a value or an "
+                        "object of field expressions")
+        if key.lower() == "relations" and isinstance(item.get("type"), str):
+            rest = {k: v for k, v in item.items() if k != "type"}
+            target = rest.pop("targetRef", {"$exists": True})
+            if rest:
+                input_error("Invalid filter predicate: relations can only be matched on type and targetRef")
+            return self._field(f"relations.{item['type']}", target)
+        if any(str(k).startswith("$") for k in item):
+            input_error(f"Invalid filter predicate value for field \"{key}\": $contains expects field expressions")
+        return " AND ".join(self._field(f"{key}.{k}", v) for k, v in item.items())
+
+
+def compile_predicate(predicate: Any, column: str = "f.id") -> tuple[str, list[Any]]:
+    """SQL (with `?` marks) selecting the entities whose row id in `column` satisfies `predicate`."""
+    compiler = Compiler(column)
+    sql = compiler.compile(predicate)
+    return sql, compiler.params

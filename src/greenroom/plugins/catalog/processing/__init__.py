@@ -1,0 +1,1 @@
+"""Processing: turning what sources say into stitched entities."""

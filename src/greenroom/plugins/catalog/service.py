@@ -1,0 +1,183 @@
+"""The catalog's published API for other plugins and its own routes: processing control and locations."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin
+
+from greenroom import ServiceRef
+from greenroom.db import Database
+from greenroom.plugins.catalog.config import CatalogConfig
+from greenroom.plugins.catalog.processing.engine import ProcessingEngine
+from greenroom.plugins.catalog.processing.orchestrator import Orchestrator, location_entity
+from greenroom.plugins.catalog.processing.providers import EntityProviderConnection, delete_orphans
+from greenroom.plugins.catalog.processing.types import LocationSpec
+from greenroom.plugins.catalog.store.bulk import execute_raw
+from greenroom.plugins.catalog.store.stitch_worker import StitchWorker, queue_length
+from greenroom.plugins.catalog.store.stitcher import Stitcher
+
+REGISTERED_PROVIDER = "DefaultLocationStore"
+CONFIG_PROVIDER = "ConfigLocationProvider"
+
+
+class LocationError(ValueError):
+    """A location cannot be registered: bad type or target, not allowed, or already there."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class StoredLocation:
+    id: str
+    type: str
+    target: str
+
+    @property
+    def entity_ref(self) -> str:
+        return "location:default/" + str(location_entity(LocationSpec(self.type, self.target))["metadata"]["name"])
+
+    def as_dict(self) -> dict[str, str]:
+        return {"id": self.id, "type": self.type, "target": self.target, "entityRef": self.entity_ref}
+
+
+def resolve_target(parent: LocationSpec, target: str, type_: str | None) -> LocationSpec:
+    """A Location entity's target, made absolute against the location the entity itself came from."""
+    kind = type_ or parent.type
+    if kind == "file" and parent.type == "file" and not os.path.isabs(target):
+        return LocationSpec("file", os.path.normpath(os.path.join(os.path.dirname(parent.target), target)))
+    if kind == "url" and parent.type == "url":
+        return LocationSpec("url", urljoin(parent.target, target))
+    return LocationSpec(kind, target)
+
+
+class CatalogService:
+    """Everything the catalog does, for its routes and for other plugins (published as CATALOG_SERVICE)."""
+
+    def __init__(self, database: Database, config: CatalogConfig, orchestrator: Orchestrator,
+                 processing: ProcessingEngine, stitcher: Stitcher) -> None:
+        self.database = database
+        self.config = config
+        self.orchestrator = orchestrator
+        self.processing = processing
+        self.stitcher = stitcher
+        self.providers: dict[str, EntityProviderConnection] = {}
+        self.stitch_worker: StitchWorker | None = None
+        # One processing loop per process: a second caller waits for the running pass instead of racing it.
+        self._loop_lock = threading.Lock()
+
+    def connection(self, provider: str) -> EntityProviderConnection:
+        """The provider connection for `provider` (created on first use)."""
+        if provider not in self.providers:
+            self.providers[provider] = EntityProviderConnection(self.database.engine, provider)
+        return self.providers[provider]
+
+    def run_until_idle(self, max_seconds: float = 30.0) -> int:
+        """Process and stitch until nothing is due (or time runs out); returns the entities processed."""
+        deadline = time.monotonic() + max_seconds
+        total = 0
+        with self._loop_lock:
+            while time.monotonic() < deadline:
+                # Draining processing first means an entity whose peers arrive in later batches is stitched
+                # once, not once per batch; the stitch deadline keeps a long import showing progress.
+                processed = batches = 0
+                stitch_by = time.monotonic() + 5.0
+                while time.monotonic() < min(deadline, stitch_by):
+                    count = self.processing.process_due()
+                    if not count:
+                        break
+                    processed += count
+                    batches += 1
+                    if self.stitch_worker is not None and batches % 4 == 1:
+                        self.stitch_worker.ensure(queue_length(self.database))
+                stitched = self._stitch_all(deadline)
+                total += processed
+                if not processed and not stitched:
+                    break
+        return total
+
+    def _stitch_all(self, deadline: float) -> int:
+        stitched = 0
+        while time.monotonic() < deadline:
+            count = self.stitcher.stitch_pending()
+            if count:
+                stitched += count
+                continue
+            if not queue_length(self.database):
+                break
+            time.sleep(0.02)  # the helper process holds the rest; wait for it rather than report idle early
+        return stitched
+
+    def delete_orphans(self) -> int:
+        """Apply `orphanStrategy: delete` now."""
+        return delete_orphans(self.database.engine) if self.config.orphanStrategy == "delete" else 0
+
+    # -- registered locations -------------------------------------------------------------------------
+
+    def locations(self) -> list[StoredLocation]:
+        """Registered locations, oldest first."""
+        with self.database.engine.connect() as conn:
+            rows = execute_raw(conn, "SELECT id, type, target FROM catalog_locations ORDER BY created_at, id")
+        return [StoredLocation(*r) for r in rows]
+
+    def location(self, location_id: str) -> StoredLocation | None:
+        return next((loc for loc in self.locations() if loc.id == location_id), None)
+
+    def check_location(self, type_: str, target: str) -> LocationSpec:
+        """Refuse types nobody reads and targets the integrator does not allow."""
+        if type_ not in ("url", "file") and not any(
+                getattr(r, "location_types", ()) and type_ in r.location_types for r in self.orchestrator.readers):
+            raise LocationError(f"unknown location type {type_!r}")
+        if not target or len(target) > 2000:
+            raise LocationError("target must be 1 to 2000 characters")
+        if type_ == "file":
+            if not os.path.isabs(target):
+                raise LocationError("a file location needs an absolute path")
+            reader = next((r for r in self.orchestrator.readers if hasattr(r, "allowed")), None)
+            if reader is not None and not reader.allowed(target.split("*")[0] or "/"):
+                raise LocationError(f"{target} is outside the folders file locations may read", 403)
+        return LocationSpec(type_, target)
+
+    def add_location(self, type_: str, target: str) -> StoredLocation:
+        """Register a location; its entities appear as soon as processing reads it."""
+        if self.config.readonly:
+            raise LocationError("the catalog is read-only (catalog.readonly)", 403)
+        self.check_location(type_, target)
+        if any(loc.type == type_ and loc.target == target for loc in self.locations()):
+            raise LocationError(f"location {type_}:{target} already exists", 409)
+        stored = StoredLocation(str(uuid.uuid4()), type_, target)
+        with self.database.engine.begin() as conn:
+            mark = "%s" if conn.dialect.name == "postgresql" else "?"
+            execute_raw(conn, f"INSERT INTO catalog_locations (id, type, target, created_at) VALUES "
+                              f"({mark}, {mark}, {mark}, {mark})", [stored.id, type_, target, time.time()])
+        self.sync_registered()
+        return stored
+
+    def remove_location(self, location_id: str) -> bool:
+        """Unregister a location; its entities become orphans."""
+        if self.config.readonly:
+            raise LocationError("the catalog is read-only (catalog.readonly)", 403)
+        with self.database.engine.begin() as conn:
+            mark = "%s" if conn.dialect.name == "postgresql" else "?"
+            found = execute_raw(conn, f"SELECT id FROM catalog_locations WHERE id = {mark}", [location_id])
+            execute_raw(conn, f"DELETE FROM catalog_locations WHERE id = {mark}", [location_id])
+        if found:
+            self.sync_registered()
+        return bool(found)
+
+    def sync_registered(self) -> None:
+        """Push the registered locations' Location entities through their provider."""
+        entities: list[tuple[dict[str, Any], str | None]] = []
+        for loc in self.locations():
+            spec = LocationSpec(loc.type, loc.target)
+            entities.append((location_entity(spec), spec.key))
+        self.connection(REGISTERED_PROVIDER).apply_full(entities)
+
+
+CATALOG_SERVICE: ServiceRef[CatalogService] = ServiceRef("catalog.service")

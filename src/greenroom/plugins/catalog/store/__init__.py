@@ -1,0 +1,1 @@
+"""Storing stitched entities and answering queries over them."""

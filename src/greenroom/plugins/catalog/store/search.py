@@ -1,0 +1,97 @@
+"""Flattening an entity into Backstage's search rows, which filters, facets and ordering run on.
+
+The rules match Backstage's `buildEntitySearch`, so `filter=` queries written for Backstage find the same
+entities: dotted paths to every leaf, arrays of strings adding `path.item = true` too, relations as
+`relations.<type> = <target ref>`, keys and values lower-cased, values over 200 characters stored as null.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+MAX_KEY_LENGTH = 200
+MAX_VALUE_LENGTH = 200
+_SKIPPED = frozenset({"attachments", "relations", "status", "metadata.name", "metadata.namespace",
+                      "metadata.uid", "metadata.etag"})
+
+SearchRow = tuple[str, str | None, str | None]  # key, value (lower-cased), original value
+
+
+class DuplicateKeyError(ValueError):
+    """An entity has keys that differ only in case, which its search rows cannot tell apart."""
+
+
+def js_string(value: Any) -> str:
+    """The text JavaScript's `String(value)` gives, so numbers and booleans match Backstage's rows."""
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "-Infinity"
+        if value.is_integer() and abs(value) < 1e21:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def _traverse(path: str, current: Any, out: list[tuple[str, Any]], seen_item_keys: set[str]) -> None:
+    if path in _SKIPPED:
+        return
+    if current is None or isinstance(current, str | int | float | bool):
+        out.append((path, current))
+    elif isinstance(current, list):
+        for item in current:
+            _traverse(path, item, out, seen_item_keys)
+            if isinstance(item, str):
+                item_key = f"{path}.{item}"
+                lowered = item_key.lower()
+                if lowered not in seen_item_keys:
+                    seen_item_keys.add(lowered)
+                    out.append((item_key, True))
+    elif isinstance(current, Mapping):
+        for key, value in current.items():
+            _traverse(f"{path}.{key}" if path else str(key), value, out, seen_item_keys)
+
+
+def search_rows(entity: Mapping[str, Any]) -> list[SearchRow]:
+    """The deduplicated search rows of a stitched entity."""
+    raw: list[tuple[str, Any]] = []
+    _traverse("", entity, raw, set())
+    metadata = entity.get("metadata") or {}
+    raw.append(("metadata.name", metadata.get("name")))
+    raw.append(("metadata.namespace", metadata.get("namespace")))
+    raw.append(("metadata.uid", metadata.get("uid")))
+    if not metadata.get("namespace"):
+        raw.append(("metadata.namespace", "default"))
+    for relation in entity.get("relations") or ():
+        raw.append((f"relations.{relation['type']}", relation["targetRef"]))
+    keys = {k for k, _ in raw}
+    lowered = {k.lower() for k in keys}
+    if len(keys) != len(lowered):
+        clashes = sorted({k.lower() for k in keys if sum(1 for o in keys if o.lower() == k.lower()) > 1})
+        raise DuplicateKeyError("entity has duplicate keys that vary only in casing: " +
+                                ", ".join(f"'{c}'" for c in clashes))
+    return list(_rows(raw))
+
+
+def _rows(raw: list[tuple[str, Any]]) -> Iterator[SearchRow]:
+    seen: set[tuple[str, str | None]] = set()
+    for raw_key, raw_value in raw:
+        key = raw_key.lower()
+        if len(key) > MAX_KEY_LENGTH:
+            continue
+        if raw_value is None:
+            row: SearchRow = (key, None, None)
+        else:
+            original = js_string(raw_value)
+            value = original.lower()
+            row = (key, value, original) if len(value) <= MAX_VALUE_LENGTH else (key, None, None)
+        ident = (row[0], row[1])
+        if ident not in seen:
+            seen.add(ident)
+            yield row

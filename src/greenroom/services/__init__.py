@@ -1,0 +1,1 @@
+"""Core services handed to plugins through their context."""

@@ -1,0 +1,1 @@
+"""The web shell: templating, middleware, error pages, health and branding routes."""

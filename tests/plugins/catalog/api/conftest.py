@@ -1,0 +1,15 @@
+"""Fixtures for the catalog API tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from catalog_api_support import Factory, start
+from starlette.testclient import TestClient
+
+
+@pytest.fixture
+def client(portal_factory: Factory, tmp_path: Path) -> TestClient:
+    """A portal with the fixture catalog loaded."""
+    return start(portal_factory, tmp_path)

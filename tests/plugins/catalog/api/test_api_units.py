@@ -1,0 +1,77 @@
+"""Filter parsing, predicate compilation and field projection, without a database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from starlette.exceptions import HTTPException
+
+from greenroom.plugins.catalog.api.fields import parse_fields, project
+from greenroom.plugins.catalog.api.filters import parse_filters
+from greenroom.plugins.catalog.api.predicates import compile_predicate
+
+
+def test_filter_sets_or_statements_and() -> None:
+    assert parse_filters(["kind=component,spec.type=service", "kind=user"]) == {"$any": [
+        {"$all": [{"kind": "component"}, {"spec.type": "service"}]}, {"kind": "user"}]}
+
+
+def test_filter_bare_key_repeated_key_and_trimming() -> None:
+    assert parse_filters([" kind = A , kind=b, spec.type ,x="]) == {"$all": [
+        {"kind": {"$in": ["A", "b"]}}, {"spec.type": {"$exists": True}}, {"x": ""}]}
+    assert parse_filters(["kind,kind=a"]) == {"kind": {"$exists": True}}
+    assert parse_filters(["", " , "]) is None
+
+
+def test_filter_without_key_is_an_input_error() -> None:
+    with pytest.raises(HTTPException) as info:
+        parse_filters(["=x"])
+    assert info.value.status_code == 400
+
+
+def test_predicates_compile_to_parameterized_subqueries() -> None:
+    sql, params = compile_predicate({"$all": [{"Kind": "Component"}, {"$not": {"spec.type": {"$in": ["A", 1]}}},
+                                              {"metadata.name": {"$hasPrefix": "we_b%"}}]})
+    assert sql.count("SELECT entity FROM catalog_search") == 3
+    assert params == ["kind", "component", "spec.type", "a", "1", "metadata.name", "we\\_b\\%%"]
+    assert compile_predicate({"$any": []})[0] == "1=0"
+    assert compile_predicate({"a": {"$exists": False}})[0].startswith("f.id NOT IN")
+
+
+def test_contains_on_relations_and_arrays() -> None:
+    _, params = compile_predicate({"relations": {"$contains": {"type": "ownedBy", "targetRef": "group:default/a"}}})
+    assert params == ["relations.ownedby", "group:default/a"]
+    _, params = compile_predicate({"metadata.tags": {"$contains": "Java"}})
+    assert params == ["metadata.tags", "java"]
+
+
+@pytest.mark.parametrize("bad", [
+    "kind", 3, ["kind"], {"kind": None}, {"kind": {"$in": "x"}}, {"kind": {"$exists": "yes"}},
+    {"$all": {"kind": "a"}}, {"$foo": 1}, {"kind": {"$regex": "a"}}, {"$all": [], "kind": "a"},
+    {"kind": {"$hasPrefix": 1}}, {"relations": {"$contains": {"type": "x", "other": 1}}},
+])
+def test_bad_predicates_are_input_errors(bad: Any) -> None:
+    with pytest.raises(HTTPException) as info:
+        compile_predicate(bad)
+    assert info.value.status_code == 400
+
+
+ENTITY = {"kind": "Component", "metadata": {"name": "a", "annotations": {"backstage.io/view-url": "u", "x": "y"},
+                                            "tags": ["t"]}, "spec": {"type": "service", "owner": "o"}}
+
+
+def test_projection_rules() -> None:
+    assert project(ENTITY, ["kind", "metadata.name"]) == {"kind": "Component", "metadata": {"name": "a"}}
+    assert project(ENTITY, ["metadata.annotations.backstage.io/view-url"]) == {
+        "metadata": {"annotations": {"backstage.io/view-url": "u"}}}
+    assert project(ENTITY, ["spec", "spec.type"]) == {"spec": ENTITY["spec"]}
+    assert project(ENTITY, ["metadata.name", "metadata"]) == {"metadata": ENTITY["metadata"]}
+    assert project(ENTITY, ["nope", "spec.nope.deeper"]) == {}
+
+
+def test_fields_parsing() -> None:
+    assert parse_fields(["kind, metadata.name", "spec"]) == ["kind", "metadata.name", "spec"]
+    assert parse_fields([" , "]) is None
+    with pytest.raises(HTTPException):
+        parse_fields(["metadata.tags[0]"])
