@@ -127,6 +127,7 @@ def _build(config_files: Iterable[Path] | None, env: Mapping[str, str] | None,
     contexts = {p.id: PluginContext(plugin=p.manifest, config=plugin_configs.get(p.id), core=core,
                                     logger=logging.getLogger(f"greenroom.plugin.{p.id}"),
                                     cache=Cache(p.id)) for p in plugins}
+    core.contexts.update(contexts)
     portal = Portal(config, loaded, plugins, contexts, core, templates)
     order = [p.id for p in plugins]
     args = {pid: {"ctx": ctx} for pid, ctx in contexts.items()}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
 import pluggy
@@ -67,11 +67,21 @@ class CoreServices:
     services: ServiceRegistry
     plugin_manager: pluggy.PluginManager
     templates: Templates
+    # Every running plugin's context, in start-up order (filled once they are all made).
+    contexts: dict[str, PluginContext] = field(default_factory=dict)
 
     @property
     def hook(self) -> Any:
         """pluggy's hook relay: call the extension-point hooks that plugins publish."""
         return self.plugin_manager.hook
+
+    def call_each(self, hook_name: str) -> list[tuple[str, Any]]:
+        """Call an extension-point hook plugin by plugin, each implementation with its own plugin's context
+        (when it takes a `ctx` argument); returns (plugin id, result) pairs."""
+        from greenroom.registry import each  # the registry imports the hookspecs, which import this module
+
+        args = {pid: {"ctx": ctx} for pid, ctx in self.contexts.items()}
+        return list(each(self.plugin_manager, hook_name, args, list(self.contexts)))
 
 
 @dataclass

@@ -34,7 +34,6 @@ manifest = PluginManifest(id="catalog", name="Software catalog", version=__versi
 
 class _State:
     service: CatalogService | None = None
-    providers_connected = False
 
 
 _state: dict[int, _State] = {}
@@ -97,6 +96,7 @@ def startup(ctx: PluginContext) -> None:
     in_memory = url.startswith("sqlite") and url.rstrip("/").endswith((":memory:", "sqlite:"))
     if config.stitchWorker and (os.cpu_count() or 1) > 1 and not in_memory:
         service.stitch_worker = StitchWorker(url, config.stitchWorkerThreshold)
+    service.connect_extensions = lambda: _connect_extensions(ctx, service)
     _state.setdefault(id(ctx.core), _State()).service = service
     ctx.provide(CATALOG_SERVICE, service)
     specs = [config_location_spec(loc.type, loc.target) for loc in config.locations]
@@ -111,32 +111,30 @@ def shutdown(ctx: PluginContext) -> None:
         state.service.stitch_worker.stop()
 
 
-def _connect_extensions(ctx: PluginContext, state: _State) -> None:
-    # Asked on the first processing run, after every plugin's own start-up hook has run.
-    service = state.service
-    assert service is not None
-    for found in ctx.hook.catalog_location_readers():
+def _connect_extensions(ctx: PluginContext, service: CatalogService) -> None:
+    core = ctx.core
+    for _, found in core.call_each("catalog_location_readers"):
         service.orchestrator.readers.extend(found or [])
-    for found in ctx.hook.catalog_processors():
+    for _, found in core.call_each("catalog_processors"):
         service.orchestrator.processors.extend(found or [])
-    for found in ctx.hook.catalog_kind_validators():
+    for _, found in core.call_each("catalog_kind_validators"):
         for validator in found or []:
-            service.orchestrator.registry.register(validator)
-    for found in ctx.hook.catalog_entity_providers():
+            # A kind validator names its kind; anything else is a policy run on every entity.
+            if hasattr(validator, "supports"):
+                service.orchestrator.registry.register(validator)
+            else:
+                service.orchestrator.registry.add_policy(validator)
+    for _, found in core.call_each("catalog_entity_providers"):
         for provider in found or []:
             provider.connect(service.connection(provider.name))
-    state.providers_connected = True
 
 
 @hookimpl
 def scheduled_jobs(ctx: PluginContext) -> list[ScheduledJob]:
     def process() -> None:
         state = _state.get(id(ctx.core))
-        if state is None or state.service is None:
-            return
-        if not state.providers_connected:
-            _connect_extensions(ctx, state)
-        state.service.run_until_idle(max_seconds=20.0)
+        if state is not None and state.service is not None:
+            state.service.run_until_idle(max_seconds=20.0)
 
     def orphans() -> None:
         state = _state.get(id(ctx.core))

@@ -6,6 +6,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
@@ -71,6 +72,10 @@ class CatalogService:
         self.stitch_worker: StitchWorker | None = None
         # One processing loop per process: a second caller waits for the running pass instead of racing it.
         self._loop_lock = threading.Lock()
+        # Set by the plugin: connects other plugins' processors, readers, kinds and providers. It runs before the
+        # first processing pass, once every plugin has started, so extensions can use what their startup built.
+        self.connect_extensions: Callable[[], None] | None = None
+        self._extensions_lock = threading.Lock()
 
     def connection(self, provider: str) -> EntityProviderConnection:
         """The provider connection for `provider` (created on first use)."""
@@ -78,10 +83,18 @@ class CatalogService:
             self.providers[provider] = EntityProviderConnection(self.database.engine, provider)
         return self.providers[provider]
 
+    def ensure_extensions(self) -> None:
+        """Connect other plugins' extensions, once (see `connect_extensions`)."""
+        with self._extensions_lock:
+            if self.connect_extensions is not None:
+                connect, self.connect_extensions = self.connect_extensions, None
+                connect()
+
     def run_until_idle(self, max_seconds: float = 30.0) -> int:
         """Process and stitch until nothing is due (or time runs out); returns the entities processed."""
         deadline = time.monotonic() + max_seconds
         total = 0
+        self.ensure_extensions()
         with self._loop_lock:
             while time.monotonic() < deadline:
                 # Draining processing first means an entity whose peers arrive in later batches is stitched

@@ -26,6 +26,12 @@ def test_component_page_shows_header_about_relations_and_yaml(client: TestClient
     # A relation to an entity the catalog lacks is text with a hint, not a link to a 404.
     assert 'ghost-api <span class="muted">(not in the catalog)</span>' in page
     assert 'href="/catalog/default/api/ghost-api"' not in page
+    # ...and the page says so at the top, naming the relation, so a typo in the YAML is found.
+    warning = page.split('class="gr-alert gr-alert-warn"')[1].split("</div>")[0]
+    assert "1 relation points at entities that are not in the catalog" in warning
+    assert "<code>consumesApi</code> → <code>api:default/ghost-api</code>" in warning
+    assert "resource:default/db" not in warning
+    assert "gr-alert-warn" not in html(client, "/catalog/default/component/web-shop")
     assert '<pre id="entity-yaml"' in page and "kind: Component" in page and 'data-copy-target="entity-yaml"' in page
     assert '<nav class="gr-tabs" aria-label="Entity views">' in page
     assert '<a href="/catalog/default/component/checkout" aria-current="page">Overview</a>' in page

@@ -142,7 +142,9 @@ def add_entity_routes(router: APIRouter, get: Callable[[], CatalogService]) -> N
     @router.post("/validate-entity", response_class=Response, summary="Validate an entity without storing it",
                  responses={400: {"description": "Validation errors: `{errors: [{name, message}]}`"}})
     def validate_entity(body: ValidateBody) -> Response:
-        errors = entities.validate(get().orchestrator, body.entity, body.location)
+        service = get()
+        service.ensure_extensions()  # custom kinds from other plugins validate before the first processing pass
+        errors = entities.validate(service.orchestrator, body.entity, body.location)
         if errors:
             return JSONResponse({"errors": errors}, status_code=400)
         return Response(status_code=200)

@@ -44,6 +44,7 @@ class EntityPage:
     yaml: str
     targets: list[LocationTarget] = field(default_factory=list)
     orphan: bool = False
+    dangling: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -90,5 +91,5 @@ def load(engine: Engine, kind: str, namespace: str, name: str, who: Identity | N
         problems=view.problems(entity), owner_viewing=view.is_owner(who, facts.owners),
         starred=bool(who) and stars.is_starred(engine, who.user_ref if who else "", ref),
         yaml=view.raw_yaml(entity), targets=_targets(entity) if ref.startswith("location:") else [],
-        orphan=annotations.get("backstage.io/orphan") == "true")
+        orphan=annotations.get("backstage.io/orphan") == "true", dangling=relations.dangling(engine, entity))
 

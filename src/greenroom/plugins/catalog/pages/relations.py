@@ -115,6 +115,20 @@ def lookup(engine: Engine, refs: list[str]) -> dict[str, Mapping[str, Any]]:
     return found
 
 
+# Relations an entity declares itself; their reverse ones come from entities that exist, so cannot dangle.
+DECLARED_RELATIONS = ("ownedBy", "partOf", "dependsOn", "providesApi", "consumesApi", "memberOf", "childOf",
+                      "parentOf", "hasMember")
+MAX_DANGLING_CHECKS = 2000
+
+
+def dangling(engine: Engine, entity: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(relation type, target ref) for the declared relations whose target is not in the catalog."""
+    targets = relation_targets(entity)
+    pairs = [(rel, ref) for rel in DECLARED_RELATIONS for ref in targets.get(rel, [])][:MAX_DANGLING_CHECKS]
+    found = lookup(engine, [ref for _, ref in pairs])
+    return [(rel, ref) for rel, ref in pairs if ref.lower() not in found]
+
+
 def build_sections(engine: Engine, entity: Mapping[str, Any],
                    extra: Mapping[str, list[str]] | None = None) -> tuple[list[Section], dict[str, RefView]]:
     """The entity's relation sections, and every ref shown (About card ones too) as a `RefView` by ref."""
