@@ -88,10 +88,11 @@ def sqlite_database(folder: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def write_config(path: Path, data: Path, database_url: str) -> None:
+def write_config(path: Path, data: Path, database_url: str, workers: int = 1) -> None:
     """The Greenroom config of one run (JSON is YAML, so the config loader reads it as is)."""
     config = {
-        "backend": {"database": {"url": database_url}, "logging": {"level": "warning", "format": "text"}},
+        "backend": {"database": {"url": database_url}, "logging": {"level": "warning", "format": "text"},
+                    "workers": workers},
         "catalog": {
             "locations": [{"type": "file", "target": str(data / "catalog" / "**" / "*.yaml")}],
             "rules": [{"allow": ALL_KINDS}],
@@ -134,7 +135,7 @@ def check_run(data: Path, result_path: Path) -> dict[str, Any]:
 
 
 def run_one(n: int, store: str, data: Path, args: argparse.Namespace) -> dict[str, Any]:
-    label = f"greenroom-{store}-n{n}"
+    label = f"greenroom-{store}-n{n}" + (f"-w{args.workers}" if args.workers > 1 else "")
     results = Path(args.results).resolve()
     results.mkdir(parents=True, exist_ok=True)
     out = results / f"{label}.json"
@@ -145,7 +146,7 @@ def run_one(n: int, store: str, data: Path, args: argparse.Namespace) -> dict[st
             url = sqlite_database(data)
         else:
             url, drop = create_postgres_database(args.postgres_url, n)
-        write_config(config, data, url)
+        write_config(config, data, url, args.workers)
         greenroom = Path(args.venv).resolve() / "bin" / "greenroom"
         server_cmd = f"exec {shlex.quote(str(greenroom))} serve --config {shlex.quote(str(config))} --port $PORT"
         command = [sys.executable, str(KIT / "bench.py"), "--manifest", str(data / "manifest.json"),
@@ -180,6 +181,7 @@ def main() -> int:
     parser.add_argument("--results", default=str(BENCH_DIR / "results"), help="where results are written")
     parser.add_argument("--venv", default=str(REPO / ".venv"), help="virtualenv with greenroom installed")
     parser.add_argument("--port", type=int, default=7017, help="port the server under test listens on")
+    parser.add_argument("--workers", type=int, default=1, help="server worker processes (backend.workers)")
     parser.add_argument("--postgres-url", default=os.environ.get("GREENROOM_BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
                         help="admin connection used to create and drop the benchmark databases")
     parser.add_argument("--bench-args", default="",

@@ -1,7 +1,6 @@
 """The catalog pages in Chromium: keyboard filtering and sorting with htmx, entity pages, import, unprocessed.
 
-A server of its own runs the portal on a small catalog (the shared `server` has none). Until the catalog plugin
-wires its pages itself, the launcher adds a one-file plugin that does, so the test runs either way.
+A server of its own runs the portal on a small catalog (the shared `server` has none).
 """
 
 from __future__ import annotations
@@ -225,3 +224,40 @@ def test_unprocessed_page_shows_entities_that_failed(page: Any, tmp_path: Path) 
     row = page.locator("tbody tr", has_text="no-lifecycle")
     assert "lifecycle" in row.inner_text()
     shoot(page, tmp_path / "unprocessed.png")
+
+
+def test_refresh_then_unregister_with_confirmation(page: Any, catalog_server: tuple[str, Path],
+                                                   tmp_path: Path) -> None:
+    target = catalog_server[1] / "short-lived.yaml"
+    target.write_text(NEW.replace("imported-thing", "short-lived"))
+    page.goto("/catalog-import")
+    page.get_by_label("URL or path").fill(str(target))
+    page.get_by_role("button", name="Analyze").click()
+    page.get_by_role("button", name="Import").click()
+    entity_url = catalog_server[0] + "/catalog/default/component/short-lived"
+    _wait_for(entity_url, catalog_server[1] / "server.log")
+    page.goto(entity_url)
+    page.get_by_role("button", name="Refresh").click()
+    assert "Refresh scheduled" in page.get_by_role("status").first.inner_text()
+    page.get_by_role("link", name="Unregister").click()
+    assert page.locator("h1").inner_text() == "Unregister this location?"
+    assert page.get_by_role("link", name="short-lived", exact=True).count() == 1  # what goes, listed first
+    shoot(page, tmp_path / "unregister-confirm.png")
+    page.get_by_role("link", name="Cancel").click()  # cancelling keeps it
+    page.wait_for_url(entity_url)
+    page.get_by_role("link", name="Unregister").click()
+    page.get_by_role("button", name="Unregister location").click()
+    assert page.locator("h1").inner_text() == "Location unregistered"
+    page.goto(entity_url)
+    assert "There is no entity" in page.locator("main").inner_text()
+
+
+def test_group_page_lists_what_the_team_owns(page: Any, tmp_path: Path) -> None:
+    page.goto("/catalog/default/group/team-a")
+    assert page.locator("h1").inner_text() == "team-a"
+    owned = page.locator("section", has=page.get_by_role("heading", name="Owned entities"))
+    assert owned.get_by_role("link", name="Checkout Service").count() == 1
+    owned.get_by_role("link", name="Checkout Service").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/catalog/default/component/checkout")
+    shoot(page, tmp_path / "group.png")

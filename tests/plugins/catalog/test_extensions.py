@@ -59,13 +59,14 @@ def test_provider_full_and_delta_mutations(portal_factory: Factory, tmp_path: Pa
     service.run_until_idle(60)
     assert "user:default/cy" in refs(service) and "user:default/bob" in refs(service)
 
-    # A full mutation without bob: bob no longer comes from anywhere. The default orphan strategy keeps
-    # him and marks him, as Backstage does.
+    # A full mutation without bob and cy: they left, so they leave the catalog at once (Backstage's eager
+    # pruning), and their team no longer lists them as members.
     directory.write_text(yaml.safe_dump({"teams": ["platform", "payments"], "people": [{"name": "ada"}]}))
     assert provider.sync() == []
+    assert not {"user:default/bob", "user:default/cy"} & refs(service)
     service.run_until_idle(60)
-    bob = final(service, "user:default/bob")
-    assert bob is not None and bob["metadata"]["annotations"]["backstage.io/orphan"] == "true"
+    payments = final(service, "group:default/payments")
+    assert payments is not None and not [r for r in payments["relations"] if r["type"] == "hasMember"]
     ada = final(service, "user:default/ada")
     assert ada is not None and "backstage.io/orphan" not in ada["metadata"]["annotations"]
 

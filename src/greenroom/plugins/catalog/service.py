@@ -173,7 +173,7 @@ class CatalogService:
         return stored
 
     def remove_location(self, location_id: str) -> bool:
-        """Unregister a location; its entities become orphans."""
+        """Unregister a location; what it brought in is removed, unless another location also provides it."""
         if self.config.readonly:
             raise LocationError("the catalog is read-only (catalog.readonly)", 403)
         with self.database.engine.begin() as conn:

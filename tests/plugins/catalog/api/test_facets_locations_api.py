@@ -79,6 +79,11 @@ def test_location_lifecycle(portal_factory: Factory, tmp_path: Path) -> None:
     assert client.delete(f"{API}/locations/{location['id']}").status_code == 404
     assert client.get(f"{API}/locations/{location['id']}").status_code == 404
     assert client.get(f"{API}/locations").json() == []
+    # What the location brought in goes with it at once, as in Backstage; the rest stays.
+    settle(client)
+    assert client.get(f"{API}/entities/by-name/component/default/moved").status_code == 404
+    assert client.get(f"{API}/entities/by-name/component/default/extra").status_code == 404
+    assert client.get(f"{API}/entities/by-name/component/default/checkout").status_code == 200
 
 
 def test_location_bad_input(client: TestClient, tmp_path: Path) -> None:

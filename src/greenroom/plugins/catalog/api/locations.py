@@ -96,7 +96,7 @@ def update(service: CatalogService, location_id: str, type_: str, target: str) -
 
 
 def remove(service: CatalogService, location_id: str) -> None:
-    """DELETE /locations/{id}; the location's entities become orphans."""
+    """DELETE /locations/{id}; the entities it brought in are removed with it."""
     try:
         removed = service.remove_location(location_id)
     except LocationError as exc:

@@ -33,7 +33,8 @@ class EntityProviderConnection:
         self.name = name
 
     def apply_full(self, entities: Sequence[ProvidedEntity]) -> list[str]:
-        """Replace everything this provider provides; entities it no longer lists become orphans.
+        """Replace everything this provider provides; entities it no longer lists are deleted, with what they
+        emitted unless something else emits it too (Backstage's eager pruning).
 
         Returns the problems found (bad entities, conflicts), which are also logged."""
         items, problems = _checked(self.name, entities)
@@ -46,12 +47,13 @@ class EntityProviderConnection:
                 execute_raw(conn, f"DELETE FROM catalog_references WHERE source_key = {mark}", [self.name])
                 insert_rows(conn, "catalog_references", ("source_key", "target_entity_ref"),
                             [(self.name, ref) for ref in dict.fromkeys(kept)])
-                stitch |= previous ^ set(kept)
+                stitch |= set(kept) - previous
+                stitch |= prune(conn, previous - set(kept))
             request_stitch(conn, stitch)
         return _report(self.name, problems + [c.message for c in conflicts])
 
     def apply_delta(self, added: Sequence[ProvidedEntity], removed: Iterable[str]) -> list[str]:
-        """Add or update some entities and remove others (by entity ref)."""
+        """Add or update some entities and remove others (by entity ref), pruning as `apply_full` does."""
         items, problems = _checked(self.name, added)
         gone = [r.lower() for r in removed]
         with self.engine.begin() as conn:
@@ -62,7 +64,8 @@ class EntityProviderConnection:
                          [(self.name, r) for r in [*gone, *kept]])
             insert_rows(conn, "catalog_references", ("source_key", "target_entity_ref"),
                         [(self.name, ref) for ref in dict.fromkeys(kept)])
-            request_stitch(conn, stitch | set(gone) | set(kept))
+            stitch |= prune(conn, set(gone) - set(kept))
+            request_stitch(conn, stitch | set(kept))
         return _report(self.name, problems + [c.message for c in conflicts])
 
     def refresh(self, entity_refs: Iterable[str]) -> None:
@@ -148,6 +151,32 @@ def delete_entities(conn: Connection, ids: Sequence[int]) -> set[str]:
     if refs:
         bump(conn)
     return stitch - set(refs)
+
+
+def prune(conn: Connection, refs: Iterable[str]) -> set[str]:
+    """Delete the entities of `refs` that nothing references any more, then, level by level, what they emitted
+    that has no other parent; returns the refs to stitch again because relations to them went away."""
+    stitch: set[str] = set()
+    deleted: set[str] = set()
+    frontier = sorted({r.lower() for r in refs})
+    while frontier:
+        orphaned: list[str] = []
+        children: set[str] = set()
+        for part in chunks(frontier):
+            marks = in_clause(conn, len(part))
+            referenced = {r[0] for r in execute_raw(conn, "SELECT DISTINCT target_entity_ref FROM catalog_references "
+                                                          f"WHERE target_entity_ref IN ({marks})", part)}
+            orphaned += [r for r in part if r not in referenced]
+        for part in chunks(orphaned):
+            children.update(r[0] for r in execute_raw(conn, "SELECT target_entity_ref FROM catalog_references "
+                                                           f"WHERE source_entity_ref IN ({in_clause(conn, len(part))})",
+                                                      part))
+        ids = [r[0] for part in chunks(orphaned) for r in execute_raw(
+            conn, f"SELECT id FROM catalog_refresh_state WHERE entity_ref IN ({in_clause(conn, len(part))})", part)]
+        stitch |= delete_entities(conn, ids)
+        deleted.update(orphaned)
+        frontier = sorted(children - deleted)
+    return stitch - deleted
 
 
 def delete_orphans(engine: Engine, max_rounds: int = 50) -> int:
