@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from greenroom.plugins.catalog.model import stringify_entity_ref
 from greenroom.plugins.catalog.processing.orchestrator import Orchestrator
@@ -29,7 +30,7 @@ from greenroom.plugins.catalog.store.bulk import (
     execute_raw,
     in_clause,
     insert_rows,
-    relaxed_durability,
+    write_with_retries,
 )
 
 log = logging.getLogger("greenroom.plugin.catalog.processing")
@@ -84,10 +85,19 @@ class ProcessingEngine:
         if not claimed:
             return 0
         outcomes = [(c, self.orchestrator.process(orjson.loads(c.unprocessed))) for c in claimed]
-        with self.engine.begin() as conn:
-            relaxed_durability(conn)
-            self._write(conn, outcomes)
+        try:
+            write_with_retries(self.engine, lambda conn: self._write(conn, outcomes), "a processing batch")
+        except DBAPIError:
+            # Hand the claims back so the batch is due again soon rather than after a whole interval.
+            self._release([c.id for c in claimed])
+            raise
         return len(claimed)
+
+    def _release(self, ids: list[int]) -> None:
+        with self.engine.begin() as conn:
+            mark = "%s" if conn.dialect.name == "postgresql" else "?"
+            execute_many(conn, f"UPDATE catalog_refresh_state SET next_update_at = {mark} WHERE id = {mark}",
+                         [(time.time() + 1.0, i) for i in ids])
 
     def _write(self, conn: Connection, outcomes: list[tuple[Claimed, ProcessOutcome]]) -> None:
         stitch: set[str] = set()

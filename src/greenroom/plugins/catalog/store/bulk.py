@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 T = TypeVar("T")
+log = logging.getLogger("greenroom.plugin.catalog.store")
 CHUNK = 500  # well below SQLite's bound-variable limit, so no statement ever fails on a large catalog
 
 
@@ -75,3 +79,23 @@ def relaxed_durability(conn: Connection) -> None:
     """
     if conn.dialect.name == "postgresql":
         execute_raw(conn, "SET LOCAL synchronous_commit = off")
+
+
+def write_with_retries(engine: Engine, write: Callable[[Connection], T], what: str, attempts: int = 4) -> T:
+    """Run `write` in a relaxed-durability transaction, again when the database refuses it for a moment.
+
+    Another replica or the stitch helper may hold rows the transaction writes (a deadlock on PostgreSQL, a busy
+    file on SQLite); the transaction then rolled back whole, so running it again is safe.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            with engine.begin() as conn:
+                relaxed_durability(conn)
+                return write(conn)
+        except DBAPIError as exc:
+            if attempt == attempts:
+                raise
+            log.warning("writing %s failed, retrying", what, extra={"attempt": attempt,
+                                                                    "error": str(exc.orig or exc)[:300]})
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")

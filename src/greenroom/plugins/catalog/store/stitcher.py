@@ -22,7 +22,7 @@ from greenroom.plugins.catalog.store.bulk import (
     execute_raw,
     in_clause,
     insert_rows,
-    relaxed_durability,
+    write_with_retries,
 )
 from greenroom.plugins.catalog.store.generation import bump
 from greenroom.plugins.catalog.store.search import DuplicateKeyError, search_rows
@@ -92,14 +92,20 @@ class Stitcher:
             claimed = self.claim(conn, limit)
         if not claimed:
             return 0
-        with self.engine.begin() as conn:
-            relaxed_durability(conn)
+        # Rows are written in entity-ref order, the order processing queues them in, so a stitch transaction and
+        # a processing one can wait for each other but never deadlock.
+        claimed.sort()
+
+        def write(conn: Connection) -> list[str]:
             changed = self.stitch(conn, [r for r, _ in claimed])
             mark = "%s" if conn.dialect.name == "postgresql" else "?"
             execute_many(conn, f"DELETE FROM catalog_stitch_queue WHERE entity_ref = {mark} AND requested_at <= {mark}",
                          claimed)
             execute_many(conn, f"UPDATE catalog_stitch_queue SET claimed_until = 0 WHERE entity_ref = {mark}",
                          [(r,) for r, _ in claimed])
+            return changed
+
+        changed = write_with_retries(self.engine, write, "a stitch batch")
         if changed and self.on_change:
             self.on_change(changed)
         return len(claimed)
