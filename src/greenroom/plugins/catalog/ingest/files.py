@@ -8,7 +8,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from greenroom.plugins.catalog.model import YamlLimits, load_yaml_documents
+from greenroom.plugins.catalog.ingest.parsing import ParsedSource, is_allowed, parse_many, parse_source, read_source
+from greenroom.plugins.catalog.model import YamlLimits
 from greenroom.plugins.catalog.processing.types import Emitter, LocationSpec
 
 _GLOB_CHARS = set("*?[")
@@ -30,8 +31,7 @@ class FileReader:
 
     def allowed(self, path: str) -> bool:
         """True when the real path (symlinks followed) is inside an allowed root."""
-        real = Path(os.path.realpath(path))
-        return any(real == root or root in real.parents for root in self.roots)
+        return is_allowed(path, self.roots)
 
     def __call__(self, location: LocationSpec, optional: bool, emit: Emitter, parent: Mapping[str, Any]) -> bool:
         if location.type != "file":
@@ -51,40 +51,31 @@ class FileReader:
         if not paths and not optional and not is_glob(target):
             emit.error("NotFoundError", f"{location.key} does not exist")
             return True
-        for path in paths:
-            self._read_file(path, optional, emit)
+        self._read_files(paths, optional, emit)
         return True
 
     def _read_file(self, path: str, optional: bool, emit: Emitter) -> None:
-        spec = LocationSpec("file", path)
-        if not self.allowed(path):
-            emit.source_error(spec, "NotAllowedError",
-                              f"{path} is outside the folders file locations may read (catalog.allowedFileRoots)")
+        self._emit(read_source(path, self.roots, self.limits, self.max_entities), optional, emit)
+
+    def _read_files(self, paths: list[str], optional: bool, emit: Emitter) -> None:
+        for source in parse_many(paths, self.roots, self.limits, self.max_entities):
+            self._emit(source, optional, emit)
+
+    def _emit(self, source: ParsedSource, optional: bool, emit: Emitter) -> None:
+        spec = LocationSpec("file", source.path)
+        if source.error is not None:
+            name, message = source.error
+            if name != "NotFoundError" or not optional:
+                emit.source_error(spec, name, message)
             return
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read(self.limits.max_bytes + 1)
-        except FileNotFoundError:
-            if not optional:
-                emit.source_error(spec, "NotFoundError", f"{path} does not exist")
-            return
-        except OSError as exc:
-            emit.source_error(spec, "InputError", f"{path} cannot be read: {exc.strerror}")
-            return
-        self.emit_documents(spec, data, emit)
+        for data in source.entities:
+            emit.entity(spec, data)
 
     def emit_documents(self, spec: LocationSpec, data: bytes, emit: Emitter) -> None:
         """Parse YAML from any source and emit its entities; a bad file becomes that source's error."""
-        result = load_yaml_documents(data, source=spec.target, limits=self.limits)
-        if result.errors:
-            first = result.errors[0]
-            where = f" at line {first.line}" if first.line else ""
-            emit.source_error(spec, "InputError", f"{spec.target}{where}: {first.message}")
+        parsed = parse_source(spec.target, data, self.limits, self.max_entities)
+        if parsed.error is not None:
+            emit.source_error(spec, *parsed.error)
             return
-        if len(result.documents) > self.max_entities:
-            emit.source_error(spec, "InputError", f"{spec.target} holds {len(result.documents)} entities, more than "
-                                                  f"the limit of {self.max_entities}")
-            return
-        for doc in result.documents:
-            if isinstance(doc.data, dict):
-                emit.entity(spec, doc.data)
+        for entity in parsed.entities:
+            emit.entity(spec, entity)
