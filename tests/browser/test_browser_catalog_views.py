@@ -127,6 +127,15 @@ def test_openapi_viewer_renders_operations_offline(new_context: NewContext) -> N
     assert all("Content Security Policy" in e for e in traffic.console_errors), traffic.console_errors
 
 
+def test_api_docs_page_renders_the_portals_own_routes(page: Any) -> None:
+    page.goto("/api-docs")
+    frame = page.frame_locator("iframe.gr-openapi-frame")
+    frame.locator(".opblock").first.wait_for()
+    paths = {p.replace("\u200b", "") for p in frame.locator(".opblock-summary-path").all_inner_texts()}
+    assert {"/api/catalog/entities/by-query", "/api/plugins"} <= paths
+    assert frame.locator(".try-out__btn").count() == 0
+
+
 def test_malformed_definition_shows_an_error(page: Any) -> None:
     page.goto("/catalog/default/api/broken-openapi?tab=definition")
     alert = page.get_by_role("alert")

@@ -132,3 +132,11 @@ def test_definition_tab_only_on_apis(client: TestClient) -> None:
     assert "?tab=graph" in overview
     assert ">Definition</a>" not in overview
     assert ">Definition</a>" in client.get("/catalog/default/api/petstore").text
+
+
+def test_api_docs_page_shows_the_portals_own_openapi_document(client: TestClient) -> None:
+    page = client.get("/api-docs", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert 'data-spec-url="/api/openapi.json"' in page.text and 'sandbox="allow-scripts"' in page.text
+    assert "/api/catalog/entities/by-query" in client.get("/api/openapi.json").json()["paths"]
+    assert 'href="/api-docs"' in client.get("/plugins", headers={"Accept": "text/html"}).text

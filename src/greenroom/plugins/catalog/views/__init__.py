@@ -1,12 +1,13 @@
 """Catalog views other than the entity pages themselves: the API "Definition" tab and the dependency graph.
 
-The routes live at the site root (/catalog-api/... and /catalog-graph...). The catalog service is looked up
+The routes live at the site root (/catalog-api/..., /catalog-graph... and /api-docs, the portal's own REST API). The catalog service is looked up
 per call because the plugin publishes it at start-up, after routing.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from starlette.responses import Response
 from jinja2 import Environment
 
 from greenroom import PluginContext
@@ -49,4 +50,10 @@ def router(ctx: PluginContext) -> APIRouter:
     pages = APIRouter(tags=["catalog-views"])
     definition.add_definition_routes(pages, service, env, static_version)
     graph_routes.add_graph_routes(pages, service, templates)
+
+    @pages.get("/api-docs", include_in_schema=False)
+    async def api_docs(request: Request) -> Response:
+        """The portal's own OpenAPI document in the same sandboxed viewer as API entities."""
+        return await templates.render(request, "catalog/views/api_docs.html", {})
+
     return pages
