@@ -7,8 +7,8 @@ per call because the plugin publishes it at start-up, after routing.
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from starlette.responses import Response
 from jinja2 import Environment
+from starlette.responses import Response
 
 from greenroom import PluginContext
 from greenroom.plugins.catalog.service import CATALOG_SERVICE, CatalogService
