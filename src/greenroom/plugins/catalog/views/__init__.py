@@ -1,7 +1,7 @@
 """Catalog views other than the entity pages themselves: the API "Definition" tab and the dependency graph.
 
-The routes live at the site root (/catalog-api/..., /catalog-graph... and /api-docs, the portal's own REST API). The catalog service is looked up
-per call because the plugin publishes it at start-up, after routing.
+The routes live at the site root (/catalog-api/..., /catalog-graph... and /api-docs, the portal's own REST
+API). The catalog service is looked up per call because the plugin publishes it at start-up, after routing.
 """
 
 from __future__ import annotations
