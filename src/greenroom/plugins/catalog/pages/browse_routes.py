@@ -32,7 +32,7 @@ def add_browse_routes(router: APIRouter, ctx: PluginContext, get: Callable[[], C
             if query.starred:
                 starred = stars.uids_of(engine, stars.starred_refs(engine, who.user_ref)) if who else []
             predicate = listing.predicate_of(query, who.ownership_refs if who else (), starred)
-            return listing.fetch(engine, query, predicate), listing.filter_options(engine, ctx.cache)
+            return listing.fetch(engine, query, predicate), listing.filter_options(engine)
 
         result, options = await run_in_threadpool(work)
         context: dict[str, Any] = {"query": query, "result": result, "options": options,
@@ -67,8 +67,6 @@ def add_browse_routes(router: APIRouter, ctx: PluginContext, get: Callable[[], C
         check_same_origin(request)
         service = get()
         result = await run_in_threadpool(importer.run_import, service, target[:2000], action != "import")
-        if result.imported:
-            ctx.cache.set("pages:facets", None, ttl=0)  # new entities bring new filter values
         status = 400 if result.error else 200
         return await templates.render(request, f"{TEMPLATE_DIR}/import.html",
                                       {"result": result, "readonly": service.config.readonly},

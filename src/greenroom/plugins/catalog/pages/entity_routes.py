@@ -102,7 +102,6 @@ def add_entity_routes(router: APIRouter, ctx: PluginContext, get: Callable[[], C
         if location is None:
             raise HTTPException(404, reason or "this entity has no registered location")
         await run_in_threadpool(locations.remove, get(), location.id)
-        ctx.cache.set("pages:facets", None, ttl=0)
         return await templates.render(request, f"{TEMPLATE_DIR}/unregister.html", {
             "href": entity_path(kind, namespace, name), "ref": entities.name_ref(kind, namespace, name),
             "location": location, "reason": "", "emitted": emitted, "done": True, "readonly": False})

@@ -21,7 +21,7 @@ from greenroom.plugins.catalog.api.common import blob, like_escape, marks, run
 from greenroom.plugins.catalog.api.filters import combine
 from greenroom.plugins.catalog.api.predicates import compile_predicate
 from greenroom.plugins.catalog.pages.common import RefView, mapping, ref_view
-from greenroom.services.cache import Cache
+from greenroom.plugins.catalog.store.generation import results
 
 # URL parameter -> search key. Owner filters on the ownedBy relation, whose values are full refs, so that a
 # group named like a user is never mixed up with it.
@@ -33,7 +33,6 @@ TEXT_FIELDS = ["metadata.name", "metadata.title", "metadata.description"]
 KIND_NAMES = {k.lower(): k for k in ("API", "Component", "Domain", "Group", "Location", "Resource", "System",
                                       "Template", "User")}
 PAGE_SIZES = (25, 50, 100)
-FACET_TTL = 30.0
 MAX_VALUES = 20  # values of one filter given in the URL; more is not a filter a person builds
 
 
@@ -199,7 +198,10 @@ def fetch(engine: Engine, query: IndexQuery, predicate: dict[str, Any] | None) -
     clauses, params = _conditions(predicate, query.q)
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
     with engine.connect() as conn:
-        total = int(run(conn, f"SELECT COUNT(*) FROM catalog_final_entities f{where}", params)[0][0])
+        # Counting a filtered catalog of 100,000 entities costs more than the page itself; the count only
+        # changes with the catalog's generation, so it is cached under it (exact, and shared by every viewer).
+        total = results(conn).get(conn, ("pages:count", where, orjson.dumps(params)), lambda: int(
+            run(conn, f"SELECT COUNT(*) FROM catalog_final_entities f{where}", params)[0][0]))
         entities = [orjson.loads(data) for data in _page(conn, query, clauses, params)] if total else []
     return Result([_row(e) for e in entities], total, max(1, -(-total // query.size)))
 
@@ -211,21 +213,22 @@ class Option:
     count: int
 
 
-def filter_options(engine: Engine, cache: Cache) -> dict[str, list[Option]]:
-    """Every value of each filter field with its count, over the whole catalog, cached for `FACET_TTL`.
+def filter_options(engine: Engine) -> dict[str, list[Option]]:
+    """Every value of each filter field with its count, over the whole catalog, cached for the catalog's
+    current generation (so a change shows at once, and an unchanged catalog never counts twice).
 
     Like the API's facets, but grouped on the lower-cased value, which the (key, value, entity) index covers:
     the API groups on the original-case value, which reads every search row of those keys from the table
     (about ten times slower at 100,000 entities). Filters match case-insensitively, so the value is enough;
     kinds get their usual spelling back for display."""
-    cached = cache.get("pages:facets")
-    if cached is not None:
-        found: dict[str, list[Option]] = cached
-        return found
     keys = [k.lower() for k in FILTERS.values()]
     with engine.connect() as conn:
-        rows = run(conn, f"SELECT key, value, COUNT(*) FROM catalog_search WHERE key IN ({marks(len(keys))}) "
-                         "AND value IS NOT NULL GROUP BY key, value", keys)
+        return results(conn).get(conn, ("pages:facets",), lambda: _options(conn, keys))
+
+
+def _options(conn: Connection, keys: list[str]) -> dict[str, list[Option]]:
+    rows = run(conn, f"SELECT key, value, COUNT(*) FROM catalog_search WHERE key IN ({marks(len(keys))}) "
+                     "AND value IS NOT NULL GROUP BY key, value", keys)
     by_key: dict[str, list[tuple[str, int]]] = {k: [] for k in keys}
     for key, value, count in rows:
         by_key[key].append((str(value), int(count)))
@@ -239,7 +242,6 @@ def filter_options(engine: Engine, cache: Cache) -> dict[str, list[Option]]:
         else:
             options = [Option(v, v, c) for v, c in values]
         out[name] = sorted(options, key=lambda o: o.label.lower())
-    cache.set("pages:facets", out, ttl=FACET_TTL)
     return out
 
 
