@@ -59,7 +59,7 @@ class Triplet:
     @property
     def docs_href(self) -> str:
         """The portal URL of the site's home page."""
-        return "/docs/" + "/".join(quote(p, safe="") for p in (self.namespace, self.kind, self.name)) + "/"
+        return "/docs/" + "/".join(quote(p.lower(), safe="") for p in (self.namespace, self.kind, self.name)) + "/"
 
 
 def entity_annotations(entity: Mapping[str, Any]) -> Mapping[str, Any]:
