@@ -84,8 +84,8 @@ def scheduled_jobs(ctx: PluginContext) -> list[ScheduledJob]:
         if service is not None:
             service.run_pass(max_seconds=max(30.0, config.limits.buildTimeoutSeconds))
 
-    return [ScheduledJob("build", build, interval=config.processingInterval, initial_delay=1.0, scope="local",
-                         timeout=3600)]
+    return [ScheduledJob("build", build, interval=config.processingInterval,
+                         initial_delay=config.processingInterval, scope="local", timeout=3600)]
 
 
 @hookimpl

@@ -80,6 +80,6 @@ class TechDocsConfig(StrictModel):
     workDirectory: str | None = Field(None, description="Scratch folder for builds; default: the system's "
                                                         "temporary folder.")
     recheckSeconds: float = Field(
-        60.0, gt=0, description="How often a built site's source is checked for changes.")
+        60.0, ge=0, description="How often a built site's source is checked for changes.")
     processingInterval: float = Field(2.0, gt=0, description="Seconds between two passes of the build job.")
     legacyUseCaseSensitiveTripletPaths: bool = False

@@ -95,7 +95,7 @@ def generate(folder: Path, site: Path, limits: BuildLimits, etag: str, *, omit_c
                                         encoding="utf-8")
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(folder), "LC_ALL": "C.UTF-8",
            "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "NO_COLOR": "1",
-           "DISABLE_MKDOCS_2_WARNING": "true", **(extra_env or {})}
+           "NO_MKDOCS_2_WARNING": "1", **(extra_env or {})}
     command = [sys.executable, "-m", "mkdocs", "build", "--config-file", _BUILD_CONFIG, "--site-dir", str(site)]
     started = time.monotonic()
     proc = subprocess.Popen(command, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
