@@ -113,10 +113,11 @@ def register(cli: click.Group) -> None:
 
 def preview_config(folder: Path, work: Path, port: int) -> Path:
     """A portal config with one Component whose docs are `folder`, checked for changes every second."""
+    # Docs must lie below the entity's catalog file; a link beside it names the author's folder.
+    (work / "docs-folder").symlink_to(folder, target_is_directory=True)
     entity = {"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
               "metadata": {"name": "preview", "title": f"Preview of {folder.name}",
-                           "annotations": {"backstage.io/techdocs-ref": "dir:.",
-                                           "backstage.io/source-location": f"file:{folder}/"}},
+                           "annotations": {"backstage.io/techdocs-ref": "dir:docs-folder"}},
               "spec": {"type": "documentation", "lifecycle": "preview", "owner": "you"}}
     (work / "catalog-info.yaml").write_text(yaml.safe_dump(entity), encoding="utf-8")
     config = {"app": {"title": "Docs preview", "baseUrl": f"http://127.0.0.1:{port}"},
