@@ -25,14 +25,16 @@ def documented(root: Path, name: str, ref: str = "dir:.", docs: bool = True, **k
     return folder
 
 
-def start(factory: Factory, tmp_path: Path, techdocs: dict[str, Any] | None = None) -> TestClient:
+def start(factory: Factory, tmp_path: Path, techdocs: dict[str, Any] | None = None,
+          backend: dict[str, Any] | None = None) -> TestClient:
     """The portal, with the catalog processed (no build has run yet)."""
     config = {"catalog": {"locations": [{"type": "file", "target": str(tmp_path / "catalog" / "*" /
                                                                        "catalog-info.yaml")}],
                           "rules": [{"allow": ["Component", "API", "System"]}], "processingInterval": False,
                           "allowedFileRoots": [str(tmp_path)]},
               "techdocs": {"publisher": {"local": {"publishDirectory": str(tmp_path / "sites")}},
-                           "processingInterval": 3600, "recheckSeconds": 0, **(techdocs or {})}}
+                           "processingInterval": 3600, "recheckSeconds": 0, **(techdocs or {})},
+              "backend": backend or {}}
     client = factory(config=config)
     settle(client)
     return client

@@ -146,7 +146,9 @@ def _read_http_tree(read: Callable[[str], bytes], base: str, out: Collector) -> 
             config_data = read(urljoin(base, name))
             config_name = name
             break
-        except SourceError:
+        except SourceError as exc:
+            if not _not_found(exc):
+                raise
             continue
     if config_name is None or config_data is None:
         raise SourceError(f"{base} has no mkdocs.yml (or mkdocs.yaml)")
@@ -170,13 +172,19 @@ def _read_http_tree(read: Callable[[str], bytes], base: str, out: Collector) -> 
         seen.add(rel)
         try:
             data = read(urljoin(base, f"{docs_dir}/{rel}"))
-        except SourceError:
+        except SourceError as exc:
+            if not _not_found(exc):
+                raise  # unreachable or refused: the whole read fails, and the last good site stays
             continue
         out.add(f"{docs_dir}/{rel}", data)
         if rel.endswith(".md"):
             text = data.decode("utf-8", "replace")
             here = posixpath.dirname(rel)
             queue.extend(posixpath.join(here, link) for link in _MD_LINK.findall(text) if ":" not in link)
+
+
+def _not_found(exc: SourceError) -> bool:
+    return str(exc).endswith((": HTTP 404", ": HTTP 410"))
 
 
 def _nav_pages(nav: Any) -> list[str]:
