@@ -112,7 +112,7 @@ def wait_for(url: str, text: str, timeout: float = 60.0) -> str:
     raise AssertionError(f"{url} did not show {text!r} in {timeout} s; last body:\n{body[-2000:]}")
 
 
-class socket_port:  # noqa: N801 (a tiny context manager)
+class socket_port:  # a tiny context manager
     def __enter__(self) -> int:
         import socket
 

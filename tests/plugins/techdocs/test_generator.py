@@ -43,13 +43,13 @@ def test_broken_plugin_config(tmp_path: Path) -> None:
 
 def test_refused_config_is_a_build_error(tmp_path: Path) -> None:
     folder = write_docs(tmp_path / "src", extra={"mkdocs.yml": "site_name: S\nhooks: [x.py]\n"})
-    with pytest.raises(BuildError, match="mkdocs.yml: hooks is not allowed"):
+    with pytest.raises(BuildError, match=r"mkdocs\.yml: hooks is not allowed"):
         generate(folder, tmp_path / "site", LIMITS, "e")
 
 
 def test_missing_docs_dir(tmp_path: Path) -> None:
     folder = write_docs(tmp_path / "src", extra={"mkdocs.yml": "site_name: S\ndocs_dir: handbook\n"})
-    with pytest.raises(BuildError, match="docs_dir 'handbook' does not exist"):
+    with pytest.raises(BuildError, match=r"docs_dir 'handbook' does not exist"):
         generate(folder, tmp_path / "site", LIMITS, "e")
 
 

@@ -40,7 +40,7 @@ def test_omitting_techdocs_core() -> None:
     ("site_name: [unclosed\n", "not valid YAML"),
 ])
 def test_refused_configs_name_the_file_and_key(config: str, message: str) -> None:
-    with pytest.raises(SourceError, match="mkdocs.yml") as caught:
+    with pytest.raises(SourceError, match=r"mkdocs\.yml") as caught:
         screen(config.encode(), "mkdocs.yml")
     assert message in str(caught.value)
 

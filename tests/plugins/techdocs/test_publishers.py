@@ -90,5 +90,5 @@ def test_make_publisher(tmp_path: Path, s3_endpoint: str) -> None:
     s3 = make_publisher(PublisherConfig.model_validate({"type": "awsS3", "awsS3": {
         "bucketName": "abc", "endpoint": s3_endpoint, "credentials": {"accessKeyId": "k", "secretAccessKey": "s"}}}))
     assert isinstance(s3, S3Publisher)
-    with pytest.raises(ValueError, match="publisher.awsS3"):
+    with pytest.raises(ValueError, match=r"publisher\.awsS3"):
         PublisherConfig.model_validate({"type": "awsS3"})

@@ -35,7 +35,7 @@ def test_file_folder_is_copied_and_hashed(tmp_path: Path) -> None:
 def test_missing_mkdocs_yml(tmp_path: Path) -> None:
     folder = write_docs(tmp_path / "svc")
     (folder / "mkdocs.yml").unlink()
-    with pytest.raises(SourceError, match="no mkdocs.yml"):
+    with pytest.raises(SourceError, match=r"no mkdocs\.yml"):
         prepare(DocsSource("file", str(folder)), tmp_path / "out", LIMITS, None, no_url)
 
 
@@ -50,7 +50,7 @@ def test_symlink_out_of_the_folder_is_refused(tmp_path: Path) -> None:
     secret.write_text("password")
     folder = write_docs(tmp_path / "svc")
     os.symlink(secret, folder / "docs" / "leak.md")
-    with pytest.raises(SourceError, match="docs/leak.md is a symbolic link to a path outside the docs folder"):
+    with pytest.raises(SourceError, match=r"docs/leak\.md is a symbolic link to a path outside the docs folder"):
         prepare(DocsSource("file", str(folder)), tmp_path / "out", LIMITS, None, no_url)
     assert not (tmp_path / "out" / "docs" / "leak.md").exists()
 
@@ -130,7 +130,7 @@ def test_http_folder_follows_nav_and_links(tmp_path: Path, www: Path, http_base:
     write_docs(www / "svc", extra={"docs/index.md": "# Home\n[g](guide.md) [up](../../../etc/passwd)\n"
                                                     "![i](images/d.svg)\n"})
     reader = UrlReader(_reading())
-    prepared = prepare(DocsSource("http", f"{http_base}/svc/"), tmp_path / "out", LIMITS, None,
+    prepare(DocsSource("http", f"{http_base}/svc/"), tmp_path / "out", LIMITS, None,
                        lambda url: _read(reader, url))
     assert sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file()) \
         == ["docs/guide.md", "docs/images/d.svg", "docs/index.md", "mkdocs.yml"]
@@ -139,7 +139,7 @@ def test_http_folder_follows_nav_and_links(tmp_path: Path, www: Path, http_base:
 def test_http_folder_without_mkdocs_yml(tmp_path: Path, www: Path, http_base: str) -> None:
     (www / "empty").mkdir()
     reader = UrlReader(_reading())
-    with pytest.raises(SourceError, match="has no mkdocs.yml"):
+    with pytest.raises(SourceError, match=r"has no mkdocs\.yml"):
         prepare(DocsSource("http", f"{http_base}/empty/"), tmp_path / "out", LIMITS, None,
                 lambda url: _read(reader, url))
 
