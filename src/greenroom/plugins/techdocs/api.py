@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator
 
 import orjson
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -26,6 +26,7 @@ from greenroom.plugins.techdocs.refs import SourceError, Triplet, has_docs, reso
 from greenroom.plugins.techdocs.service import TECHDOCS_SERVICE, TechDocsService
 
 ENTITY = "/{namespace}/{kind}/{name}"
+READ = "techdocs.entity.read"
 # Files of a site may be read, shown and styled, never run: every response carries this policy.
 ASSET_CSP = ("default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; font-src 'self' data:; "
              "sandbox; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
@@ -50,23 +51,26 @@ def api_router(ctx: PluginContext) -> APIRouter:
     def service() -> TechDocsService:
         return ctx.services.get(TECHDOCS_SERVICE)
 
-    async def documented(namespace: str, kind: str, name: str) -> tuple[Triplet, dict[str, object]]:
+    async def documented(request: Request, namespace: str, kind: str,
+                         name: str) -> tuple[Triplet, dict[str, object]]:
+        if not ctx.permissions.allowed(await ctx.identity.identify(request), READ):
+            raise HTTPException(403, f"{READ} is not allowed")
         entity = await run_in_threadpool(service().catalog.entity, kind, namespace, name)
         if entity is None or not has_docs(entity):
             raise HTTPException(404, f"no documented entity {kind}:{namespace}/{name}")
         return Triplet.of(entity), entity
 
     @router.get("/metadata/techdocs" + ENTITY)
-    async def techdocs_metadata(namespace: str, kind: str, name: str) -> Response:
-        triplet, _ = await documented(namespace, kind, name)
+    async def techdocs_metadata(request: Request, namespace: str, kind: str, name: str) -> Response:
+        triplet, _ = await documented(request, namespace, kind, name)
         meta = await run_in_threadpool(service().metadata, triplet)
         if meta is None:
             raise HTTPException(404, "the docs of this entity have not been built yet")
         return JSONResponse(meta)
 
     @router.get("/metadata/entity" + ENTITY)
-    async def entity_metadata(namespace: str, kind: str, name: str) -> Response:
-        _, entity = await documented(namespace, kind, name)
+    async def entity_metadata(request: Request, namespace: str, kind: str, name: str) -> Response:
+        _, entity = await documented(request, namespace, kind, name)
         try:
             source = resolve_source(entity)
             location = {"type": "url" if source.type != "file" else "dir", "target": source.target}
@@ -75,13 +79,13 @@ def api_router(ctx: PluginContext) -> APIRouter:
         return JSONResponse({**entity, "locationMetadata": location})
 
     @router.get("/status" + ENTITY)
-    async def status(namespace: str, kind: str, name: str) -> Response:
-        triplet, _ = await documented(namespace, kind, name)
+    async def status(request: Request, namespace: str, kind: str, name: str) -> Response:
+        triplet, _ = await documented(request, namespace, kind, name)
         return JSONResponse(await run_in_threadpool(status_json, service(), triplet))
 
     @router.get("/sync" + ENTITY)
-    async def sync(namespace: str, kind: str, name: str) -> Response:
-        triplet, _ = await documented(namespace, kind, name)
+    async def sync(request: Request, namespace: str, kind: str, name: str) -> Response:
+        triplet, _ = await documented(request, namespace, kind, name)
         svc = service()
         before = await run_in_threadpool(svc.state, triplet)
         await run_in_threadpool(svc.request, triplet)
@@ -108,8 +112,8 @@ def api_router(ctx: PluginContext) -> APIRouter:
         return StreamingResponse(events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"})
 
     @router.get("/static/docs" + ENTITY + "/{path:path}")
-    async def static_file(namespace: str, kind: str, name: str, path: str) -> Response:
-        triplet, _ = await documented(namespace, kind, name)
+    async def static_file(request: Request, namespace: str, kind: str, name: str, path: str) -> Response:
+        triplet, _ = await documented(request, namespace, kind, name)
         if path == "" or path.endswith("/"):
             path += "index.html"
         data = await run_in_threadpool(service().read_file, triplet, path)

@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from greenroom import PluginContext
@@ -33,6 +34,7 @@ DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inl
             "font-src 'self' data:; connect-src 'self'; object-src 'none'; frame-src 'none'; base-uri 'none'; "
             "form-action 'self'; frame-ancestors 'none'")
 HEADERS = {"Content-Security-Policy": DOCS_CSP, "Cache-Control": "no-cache"}
+READ = "techdocs.entity.read"
 
 
 def when(epoch: float | None) -> str:
@@ -88,7 +90,7 @@ def docs_tab(ctx: PluginContext) -> EntityTab:
             status=status, page=page, triplet=triplet, docs_href=triplet.docs_href)
 
     return EntityTab(id="docs", title="Docs", render=render, applies=has_docs, order=15,
-                     permission="techdocs.entity.read")
+                     permission=READ)
 
 
 def pages_router(ctx: PluginContext) -> APIRouter:
@@ -98,8 +100,13 @@ def pages_router(ctx: PluginContext) -> APIRouter:
     def service() -> TechDocsService:
         return ctx.services.get(TECHDOCS_SERVICE)
 
+    async def check_read(request: Request) -> None:
+        if not ctx.permissions.allowed(await ctx.identity.identify(request), READ):
+            raise HTTPException(403, f"{READ} is not allowed")
+
     @router.get("/docs")
     async def index(request: Request, owner: str = "", kind: str = "") -> Response:
+        await check_read(request)
         rows = await run_in_threadpool(index_rows, service())
         owners = sorted({r["owner"] for r in rows if r["owner"]})
         kinds = sorted({r["kind"] for r in rows})
@@ -111,6 +118,7 @@ def pages_router(ctx: PluginContext) -> APIRouter:
 
     @router.get("/docs-status/{namespace}/{kind}/{name}")
     async def status_fragment(request: Request, namespace: str, kind: str, name: str, waiting: str = "") -> Response:
+        await check_read(request)
         svc = service()
         entity = await run_in_threadpool(svc.catalog.entity, kind, namespace, name)
         if entity is None or not has_docs(entity):
@@ -129,6 +137,7 @@ def pages_router(ctx: PluginContext) -> APIRouter:
 
     @router.get("/docs/{namespace}/{kind}/{name}/{path:path}")
     async def reader(request: Request, namespace: str, kind: str, name: str, path: str) -> Response:
+        await check_read(request)
         svc = service()
         if path and not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
             return RedirectResponse(request.url.path + "/", status_code=307)

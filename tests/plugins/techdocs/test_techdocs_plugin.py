@@ -171,3 +171,17 @@ def test_external_builder_only_serves(portal_factory: Factory, tmp_path: Path) -
     page = client.get("/docs/default/component/svc/")
     assert "CI builds and publishes them" in page.text
     assert client.get("/api/techdocs/status/default/component/svc").json()["published"] is False
+
+
+def test_reading_docs_needs_the_permission(client: TestClient) -> None:
+    from greenroom.services.permissions import Decision
+
+    class DenyDocs:
+        def decide(self, identity: object, permission: object) -> Decision:
+            return Decision.DENY if getattr(permission, "name", "") == "techdocs.entity.read" else Decision.ALLOW
+
+    client.app.state.portal.core.permissions.policy = DenyDocs()  # type: ignore[attr-defined]
+    for url in ("/docs", "/docs/default/component/svc/guide/", "/api/techdocs/metadata/techdocs/default/component/svc",
+                "/api/techdocs/static/docs/default/component/svc/index.html", "/docs-status/default/component/svc"):
+        assert client.get(url).status_code == 403, url
+    assert "?tab=docs" not in client.get("/catalog/default/component/svc").text
