@@ -130,6 +130,9 @@ def test_change_rebuilds_in_one_pass_and_failure_keeps_the_last_good_site(client
     state = docs.state(SVC)
     assert state is not None and state.status == "error" and "hooks is not allowed" in str(state.error)
     assert docs.metadata(SVC) == after  # the last good site is still published
+    docs.run_pass()
+    again = docs.state(SVC)
+    assert again is not None and again.started_at == state.started_at  # the same broken source is not rebuilt
     page = client.get("/docs/default/component/svc/guide/").text
     assert "Rewritten." in page and "The last build failed:" in page and "Showing the last good build" in page
 
@@ -148,6 +151,9 @@ def test_api_routes(client: TestClient) -> None:
 def test_status_fragment_refreshes_when_the_build_ends(client: TestClient) -> None:
     response = client.get("/docs-status/default/component/svc", params={"waiting": "1"})
     assert response.status_code == 200 and response.headers.get("hx-refresh") == "true"
+    shown = service(client).metadata(SVC)["build_timestamp"]  # type: ignore[index]
+    same = client.get("/docs-status/default/component/svc", params={"waiting": "1", "shown": str(shown)})
+    assert same.status_code == 200 and "hx-refresh" not in same.headers and "Built " in same.text
 
 
 def test_search_documents(client: TestClient) -> None:

@@ -117,7 +117,8 @@ def pages_router(ctx: PluginContext) -> APIRouter:
             "current_nav": "/docs", "total": len(rows)}, headers=HEADERS)
 
     @router.get("/docs-status/{namespace}/{kind}/{name}")
-    async def status_fragment(request: Request, namespace: str, kind: str, name: str, waiting: str = "") -> Response:
+    async def status_fragment(request: Request, namespace: str, kind: str, name: str, waiting: str = "",
+                              shown: str = "") -> Response:
         await check_read(request)
         svc = service()
         entity = await run_in_threadpool(svc.catalog.entity, kind, namespace, name)
@@ -126,8 +127,9 @@ def pages_router(ctx: PluginContext) -> APIRouter:
         triplet = Triplet.of(entity)
         status = await run_in_threadpool(status_view, svc, triplet, entity)
         headers = dict(HEADERS)
-        if waiting and not status["building"]:
-            headers["HX-Refresh"] = "true"  # the build ended: show the new site (or its error) in full
+        meta = status["meta"] or {}
+        if waiting and not status["building"] and str(meta.get("build_timestamp") or "") != shown:
+            headers["HX-Refresh"] = "true"  # a new site was published: show it (an error just swaps this box)
         html = templates.env.get_template("techdocs/_status.html").render(status=status)
         return Response(html, media_type="text/html", headers=headers)
 

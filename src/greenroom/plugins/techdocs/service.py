@@ -31,6 +31,8 @@ from greenroom.plugins.techdocs.store import BuildState, BuildStore
 ASSETS_PREFIX = "/api/techdocs/static/docs/"
 _METADATA_TTL = 2.0
 _PAGE_CACHE = 512
+RETRY_FAILED_SECONDS = 600.0
+VIEW_RECHECK_SECONDS = 10.0
 
 
 class TechDocsService:
@@ -114,8 +116,7 @@ class TechDocsService:
         state = self.store.get(triplet.ref)
         if state is not None and (state.requested_at is not None or state.status == "building"):
             return  # already on its way
-        if state is not None and state.checked_at and time.time() - state.checked_at < min(
-                self.config.recheckSeconds, 10.0):
+        if state is not None and state.checked_at and time.time() - state.checked_at < VIEW_RECHECK_SECONDS:
             return  # checked moments ago: page views do not each cost a pass
         self.store.request(triplet.ref)
         self.trigger()
@@ -160,9 +161,10 @@ class TechDocsService:
             revision = prepared.revision
             meta = self.metadata(triplet)
             state = self.store.get(triplet.ref)
-            if state is not None and state.status == "error" and state.revision == revision:
-                # The same broken source: building it again would fail the same way.
-                self.store.failed(triplet.ref, revision, state.error or "", state.log or "")
+            if (state is not None and state.status == "error" and state.revision == revision
+                    and time.time() - (state.finished_at or 0) < RETRY_FAILED_SECONDS):
+                # The same broken source fails the same way; only a transient failure is worth a later retry.
+                self.store.still_failing(triplet.ref)
                 return "error"
             if meta is not None and meta.get("etag") == revision:
                 self.store.checked(triplet.ref, revision)

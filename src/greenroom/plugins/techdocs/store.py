@@ -91,6 +91,10 @@ class BuildStore:
         self._upsert(ref, {"status": "ok", "checked_at": time.time(), "requested_at": None, "revision": revision,
                            "built_revision": revision, "error": None}, "ok")
 
+    def still_failing(self, ref: str) -> None:
+        """Checked again, and the source is the one that failed: keep the error and its time."""
+        self._upsert(ref, {"checked_at": time.time(), "requested_at": None}, "error")
+
     def building(self, ref: str, revision: str) -> None:
         self._upsert(ref, {"status": "building", "started_at": time.time(), "revision": revision,
                            "error": None}, "building")
