@@ -157,3 +157,18 @@ def _read(reader: UrlReader, url: str) -> bytes:
         raise SourceError(str(exc)) from None
     assert result is not None
     return result.data
+
+
+def test_fingerprint_changes_when_anything_is_touched(tmp_path: Path) -> None:
+    from greenroom.plugins.techdocs.sources import fingerprint
+
+    folder = write_docs(tmp_path / "svc")
+    source = DocsSource("file", str(folder))
+    first = fingerprint(source, LIMITS)
+    assert first is not None and fingerprint(source, LIMITS) == first
+    (folder / "docs" / "guide.md").write_text("# Guide, edited\n")
+    assert fingerprint(source, LIMITS) != first
+    os.symlink("/etc", folder / "docs" / "etc")
+    assert fingerprint(source, LIMITS) is not None
+    assert fingerprint(DocsSource("http", "http://127.0.0.1/x/"), LIMITS) is None
+    assert fingerprint(source, BuildLimits(maxFiles=2)) is None

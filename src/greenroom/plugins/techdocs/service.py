@@ -25,7 +25,7 @@ from greenroom.plugins.techdocs.publishers import Publisher, PublishError
 from greenroom.plugins.techdocs.reader import DocPage, read_page
 from greenroom.plugins.techdocs.refs import SourceError, Triplet
 from greenroom.plugins.techdocs.sanitize import LinkRewriter
-from greenroom.plugins.techdocs.sources import GitTreeReader, prepare
+from greenroom.plugins.techdocs.sources import GitTreeReader, fingerprint, prepare
 from greenroom.plugins.techdocs.store import BuildState, BuildStore
 
 ASSETS_PREFIX = "/api/techdocs/static/docs/"
@@ -53,6 +53,8 @@ class TechDocsService:
         self._pages: OrderedDict[tuple[str, str, str], DocPage | None] = OrderedDict()
         self._lock = threading.Lock()
         self._pass_lock = threading.Lock()
+        # Per entity: the on-disk signature and the revision it had, to skip re-hashing untouched folders.
+        self._fingerprints: dict[str, tuple[str, str]] = {}
 
     # -- reading published sites ---------------------------------------------------------------------
 
@@ -157,8 +159,17 @@ class TechDocsService:
         revision: str | None = None
         try:
             source = refs.resolve_source(entity)
+            quick = fingerprint(source, self.config.limits)
+            known = self._fingerprints.get(triplet.ref)
+            if quick is not None and known is not None and known[0] == quick:
+                meta = self.metadata(triplet)
+                if meta is not None and meta.get("etag") == known[1]:
+                    self.store.checked(triplet.ref, known[1])
+                    return "unchanged"
             prepared = prepare(source, work / "src", self.config.limits, self.git(), self._read)
             revision = prepared.revision
+            if quick is not None:
+                self._fingerprints[triplet.ref] = (quick, revision)
             meta = self.metadata(triplet)
             state = self.store.get(triplet.ref)
             if (state is not None and state.status == "error" and state.revision == revision

@@ -197,6 +197,33 @@ def _nav_pages(nav: Any) -> list[str]:
     return []
 
 
+def fingerprint(source: DocsSource, limits: BuildLimits) -> str | None:
+    """A cheap signature of a folder on disk (names, sizes, times, link targets), or None when not on disk.
+
+    Passes use it to skip copying and hashing a folder that has not been touched since its last check; any
+    difference, even a touched file with the same content, falls back to the full copy and hash.
+    """
+    if source.type != "file":
+        return None
+    digest = hashlib.sha256()
+    count = 0
+    try:
+        for folder, dirs, files in os.walk(os.path.realpath(source.target)):
+            dirs.sort()
+            for name in sorted(files + [d for d in dirs if os.path.islink(os.path.join(folder, d))]):
+                path = os.path.join(folder, name)
+                info = os.lstat(path)
+                link = os.readlink(path) if stat.S_ISLNK(info.st_mode) else ""
+                digest.update(f"{path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{link}\n"
+                              .encode("utf-8", "surrogateescape"))
+                count += 1
+                if count > limits.maxFiles:
+                    return None
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
 def prepare(source: DocsSource, folder: Path, limits: BuildLimits, git: GitTreeReader | None,
             read_url: Callable[[str], bytes]) -> Prepared:
     """Copy the docs folder named by `source` into `folder` (which must be empty) and hash it."""
