@@ -1,0 +1,74 @@
+"""The PostgreSQL engine: a weighted `tsvector` per document, prefix queries, and pg_trgm for misspellings.
+
+Title words weigh most (A), then keywords such as name, kind, owner and tags (B), then text (C); results are
+ordered by `ts_rank_cd`. The `simple` configuration (no stemming) keeps matching the same as the SQLite
+engine's. Every indexed word also goes into `search_words`, whose trigram index suggests corrections when
+the words as typed find nothing. Without the pg_trgm extension, search still works but does not correct.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Engine
+
+from greenroom.plugins.search.documents import PreparedDocument
+from greenroom.plugins.search.engines.sql import Match, SqlEngine, batches
+from greenroom.plugins.search.terms import WORD, fold
+
+TEXT_LIMIT = 100_000  # characters of text in the tsvector, well under its 1 MB limit
+WORD_SIMILARITY = 0.4
+
+
+def _lexeme(word: str, prefix: bool) -> str:
+    # Words hold letters and digits only (terms.words); quoting them as lexemes keeps tsquery syntax out anyway.
+    return "'" + word.replace("'", "''").replace("\\", "\\\\") + "'" + (":*" if prefix else "")
+
+
+class PostgresEngine(SqlEngine):
+    """Full text with tsvector/tsquery in the portal's PostgreSQL database."""
+
+    name = "postgres"
+    mark = "%s"
+
+    def __init__(self, engine: Engine, max_results: int = 10_000) -> None:
+        super().__init__(engine, max_results)
+        self._trigrams: bool | None = None
+
+    def _write_text(self, conn: Connection, rows: list[tuple[int, PreparedDocument]]) -> None:
+        self._many(conn, "UPDATE search_documents SET tsv = setweight(to_tsvector('simple', ?), 'A') || "
+                         "setweight(to_tsvector('simple', ?), 'B') || setweight(to_tsvector('simple', ?), 'C') "
+                         "WHERE id = ?",
+                   [(fold(d.title), fold(d.keywords), fold(d.text[:TEXT_LIMIT]), doc_id) for doc_id, d in rows])
+        vocabulary = sorted({w for _, d in rows for w in WORD.findall(fold(f"{d.title} {d.keywords} {d.text}"))
+                             if 3 <= len(w) <= 64 and w.isalpha()})
+        for batch in batches(vocabulary, 5000):
+            self._run(conn, "INSERT INTO search_words (word) SELECT unnest(?::text[]) ON CONFLICT DO NOTHING",
+                      [batch])
+
+    def _delete_text(self, conn: Connection, ids: Sequence[int]) -> None:
+        # The tsvector lives in the document's row, which the caller deletes or rewrites; words stay, as a
+        # correction towards a word nobody uses any more finds nothing and costs nothing.
+        return
+
+    def _match(self, conn: Connection, alternatives: list[list[str]], any_word: bool) -> Match:
+        groups = []
+        for alts in alternatives:
+            options = [_lexeme(w, prefix=j == 0) for j, w in enumerate(alts)]
+            groups.append(options[0] if len(options) == 1 else "(" + " | ".join(options) + ")")
+        expression = (" | " if any_word else " & ").join(groups)
+        return Match("search_documents d, to_tsquery('simple', ?) q", "d.tsv @@ q", "ts_rank_cd(d.tsv, q)",
+                     [expression], descending=True)
+
+    def corrections(self, conn: Connection, word: str) -> list[str]:
+        if not 3 <= len(word) <= 64 or not self._has_trigrams(conn):
+            return []
+        # `%` uses the trigram index at pg_trgm's similarity threshold; the distance then keeps the closest.
+        rows = self._run(conn, "SELECT word FROM search_words WHERE word %% ? AND word <> ? "
+                               "ORDER BY similarity(word, ?) DESC, word LIMIT 3", [word, word, word])
+        return [r[0] for r in rows]
+
+    def _has_trigrams(self, conn: Connection) -> bool:
+        if self._trigrams is None:
+            self._trigrams = bool(self._run(conn, "SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'"))
+        return self._trigrams

@@ -1,0 +1,238 @@
+"""What the SQLite and PostgreSQL engines share: the documents table, filter fields, paging and ranking.
+
+Each engine adds its own full-text index (`_write_text`, `_delete_text`) and match clause (`_match`).
+Documents are keyed by (type, location) and carry a hash, so a full reindex rewrites only what changed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from greenroom.plugins.search.documents import DocumentError, PreparedDocument, load, prepare
+from greenroom.plugins.search.highlight import highlight, new_tags
+from greenroom.plugins.search.model import Document, ResultPage, SearchHit, SearchQuery
+from greenroom.plugins.search.terms import exact_key, words
+
+BATCH = 500
+log = logging.getLogger("greenroom.plugin.search")
+
+
+def batches(items: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class Match:
+    """An engine's full-text condition: the FROM and WHERE fragments, the score to order by and its params."""
+
+    def __init__(self, source: str, where: str, score: str, params: Sequence[Any], descending: bool) -> None:
+        self.source = source
+        self.where = where
+        self.score = score
+        self.params = list(params)
+        self.descending = descending
+
+
+class SqlEngine:
+    """The base of the two built-in engines; subclasses set `name`, `mark` and the full-text methods."""
+
+    name = "sql"
+    mark = "?"
+
+    def __init__(self, engine: Engine, max_results: int = 10_000) -> None:
+        self.engine = engine
+        self.max_results = max_results
+
+    # -- full text, per engine -------------------------------------------------------------------------
+
+    def _write_text(self, conn: Connection, rows: list[tuple[int, PreparedDocument]]) -> None:
+        raise NotImplementedError
+
+    def _delete_text(self, conn: Connection, ids: Sequence[int]) -> None:
+        raise NotImplementedError
+
+    def _match(self, conn: Connection, alternatives: list[list[str]], any_word: bool) -> Match:
+        raise NotImplementedError
+
+    def corrections(self, conn: Connection, word: str) -> list[str]:
+        """Indexed words that `word` may be a misspelling of, best first."""
+        return []
+
+    # -- writing ---------------------------------------------------------------------------------------
+
+    def _sql(self, text: str) -> str:
+        return text if self.mark == "?" else text.replace("?", self.mark)
+
+    def _marks(self, count: int) -> str:
+        return ", ".join(self.mark for _ in range(count))
+
+    def _run(self, conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        result = conn.exec_driver_sql(self._sql(sql), tuple(params))
+        return list(result.fetchall()) if result.returns_rows else []
+
+    def _many(self, conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            conn.exec_driver_sql(self._sql(sql), [tuple(r) for r in rows])
+
+    def upsert(self, doc_type: str, documents: Iterable[Document]) -> int:
+        written = 0
+        for batch in batches(documents):
+            prepared: dict[str, PreparedDocument] = {}
+            for document in batch:
+                try:
+                    item = prepare(document)
+                except DocumentError as exc:
+                    log.warning("search: skipped a %s document: %s", doc_type, exc)
+                    continue
+                prepared[item.location] = item
+            if prepared:
+                with self.engine.begin() as conn:
+                    written += self._write_batch(conn, doc_type, prepared)
+        return written
+
+    def _write_batch(self, conn: Connection, doc_type: str, prepared: dict[str, PreparedDocument]) -> int:
+        locations = list(prepared)
+        existing = {loc: (doc_id, digest) for doc_id, loc, digest in self._run(
+            conn, f"SELECT id, location, hash FROM search_documents WHERE type = ? AND location IN "
+                  f"({self._marks(len(locations))})", [doc_type, *locations])}
+        changed = [prepared[loc] for loc in locations if loc not in existing or existing[loc][1] != prepared[loc].hash]
+        if not changed:
+            return 0
+        old_ids = [existing[d.location][0] for d in changed if d.location in existing]
+        if old_ids:
+            self._run(conn, f"DELETE FROM search_fields WHERE doc_id IN ({self._marks(len(old_ids))})", old_ids)
+            self._delete_text(conn, old_ids)
+            self._many(conn, "UPDATE search_documents SET hash = ?, exact_title = ?, exact_name = ?, body = ?, "
+                             "updated_at = ? WHERE id = ?",
+                       [(d.hash, d.exact_title, d.exact_name, d.body, time.time(), existing[d.location][0])
+                        for d in changed if d.location in existing])
+        new = [d for d in changed if d.location not in existing]
+        self._many(conn, "INSERT INTO search_documents (type, location, hash, exact_title, exact_name, body, "
+                         "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   [(doc_type, d.location, d.hash, d.exact_title, d.exact_name, d.body, time.time()) for d in new])
+        ids = {loc: doc_id for doc_id, loc in self._run(
+            conn, f"SELECT id, location FROM search_documents WHERE type = ? AND location IN "
+                  f"({self._marks(len(changed))})", [doc_type, *[d.location for d in changed]])}
+        rows = [(ids[d.location], d) for d in changed]
+        self._many(conn, "INSERT INTO search_fields (doc_id, key, value, original) VALUES (?, ?, ?, ?)",
+                   [(doc_id, k, v, o) for doc_id, d in rows for k, v, o in d.fields])
+        self._write_text(conn, rows)
+        return len(changed)
+
+    def _delete_ids(self, conn: Connection, ids: Sequence[int]) -> None:
+        for batch in batches(ids):
+            marks = self._marks(len(batch))
+            self._run(conn, f"DELETE FROM search_fields WHERE doc_id IN ({marks})", batch)
+            self._delete_text(conn, batch)
+            self._run(conn, f"DELETE FROM search_documents WHERE id IN ({marks})", batch)
+
+    def prune(self, doc_type: str, keep: Collection[str]) -> int:
+        keep = set(keep)
+        with self.engine.begin() as conn:
+            rows = self._run(conn, "SELECT id, location FROM search_documents WHERE type = ?", [doc_type])
+            gone = [doc_id for doc_id, loc in rows if loc not in keep]
+            self._delete_ids(conn, gone)
+        return len(gone)
+
+    def delete(self, doc_type: str, locations: Collection[str]) -> int:
+        gone: list[int] = []
+        with self.engine.begin() as conn:
+            for batch in batches(locations):
+                gone += [r[0] for r in self._run(
+                    conn, f"SELECT id FROM search_documents WHERE type = ? AND location IN "
+                          f"({self._marks(len(batch))})", [doc_type, *batch])]
+            self._delete_ids(conn, gone)
+        return len(gone)
+
+    # -- reading ---------------------------------------------------------------------------------------
+
+    def count(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {t: int(n) for t, n in self._run(conn, "SELECT type, COUNT(*) FROM search_documents GROUP BY type")}
+
+    def facets(self, doc_type: str, fields: Collection[str]) -> dict[str, list[tuple[str, int]]]:
+        keys = list(fields)
+        found: dict[str, list[tuple[str, int]]] = {k: [] for k in keys}
+        if not keys:
+            return found
+        with self.engine.connect() as conn:
+            rows = self._run(conn, f"SELECT f.key, MIN(f.original), COUNT(*) FROM search_fields f JOIN "
+                                   f"search_documents d ON d.id = f.doc_id WHERE d.type = ? AND f.key IN "
+                                   f"({self._marks(len(keys))}) GROUP BY f.key, f.value", [doc_type, *keys])
+        for key, original, count in rows:
+            found[key].append((original, int(count)))
+        for values in found.values():
+            values.sort(key=lambda v: (-v[1], v[0].lower()))
+        return found
+
+    def _conditions(self, query: SearchQuery) -> tuple[str, list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        if query.types:
+            where.append(f"d.type IN ({self._marks(len(query.types))})")
+            params += query.types
+        for key, values in sorted(query.filters.items()):
+            where.append(f"d.id IN (SELECT doc_id FROM search_fields WHERE key = ? AND value IN "
+                         f"({self._marks(len(values))}))")
+            params += [key, *values]
+        return "".join(f" AND {w}" for w in where), params
+
+    def query(self, query: SearchQuery) -> ResultPage:
+        found = words(query.term)
+        with self.engine.connect() as conn:
+            if not found:
+                return self._browse(conn, query)
+            alternatives = [[w] for w in found]
+            page = self._matching(conn, query, alternatives, any_word=False)
+            if page.total == 0:
+                # Nothing has every word as typed: allow likely misspellings of each word, then any word.
+                alternatives = [[w, *self.corrections(conn, w)] for w in found]
+                page = self._matching(conn, query, alternatives, any_word=False)
+                if page.total == 0 and len(found) > 1:
+                    page = self._matching(conn, query, alternatives, any_word=True)
+            return page
+
+    def _matching(self, conn: Connection, query: SearchQuery, alternatives: list[list[str]],
+                  any_word: bool) -> ResultPage:
+        match = self._match(conn, alternatives, any_word)
+        conditions, params = self._conditions(query)
+        key = exact_key(query.term)
+        # Tier 0: the term is a document's whole name or title; 1: a name or title starts with it.
+        tier = ("CASE WHEN d.exact_name = ? OR d.exact_title = ? THEN 0 WHEN substr(d.exact_name, 1, ?) = ? OR "
+                "substr(d.exact_title, 1, ?) = ? THEN 1 ELSE 2 END")
+        tier_params = [key, key, len(key), key, len(key), key]
+        base = f"FROM {match.source} WHERE {match.where}{conditions}"
+        total = int(self._run(conn, f"SELECT COUNT(*) FROM (SELECT 1 {base} LIMIT {self.max_results}) c",
+                              [*match.params, *params])[0][0])
+        if total == 0 or query.offset >= total:
+            return ResultPage([], total)
+        order = f"tier, score{' DESC' if match.descending else ''}, d.id"
+        rows = self._run(conn, f"SELECT d.type, d.body, {tier} AS tier, {match.score} AS score {base} "
+                               f"ORDER BY {order} LIMIT ? OFFSET ?",
+                         [*tier_params, *match.params, *params, query.limit, query.offset])
+        targets = tuple(dict.fromkeys(w for alts in alternatives for w in alts))
+        return ResultPage(self._hits(rows, query.offset, targets), total, targets)
+
+    def _browse(self, conn: Connection, query: SearchQuery) -> ResultPage:
+        conditions, params = self._conditions(query)
+        base = f"FROM search_documents d WHERE 1 = 1{conditions}"
+        total = int(self._run(conn, f"SELECT COUNT(*) FROM (SELECT 1 {base} LIMIT {self.max_results}) c",
+                              params)[0][0])
+        rows = self._run(conn, f"SELECT d.type, d.body {base} ORDER BY d.exact_title, d.id LIMIT ? OFFSET ?",
+                         [*params, query.limit, query.offset]) if query.offset < total else []
+        return ResultPage(self._hits(rows, query.offset, ()), total)
+
+    def _hits(self, rows: list[Any], offset: int, targets: tuple[str, ...]) -> list[SearchHit]:
+        pre, post = new_tags()
+        hits = []
+        for i, row in enumerate(rows):
+            document = load(bytes(row[1]) if not isinstance(row[1], (bytes, str)) else row[1])
+            hits.append(SearchHit(row[0], document, offset + i + 1, highlight(document, targets, pre, post)))
+        return hits
