@@ -88,8 +88,9 @@ def scheduled_jobs(ctx: PluginContext) -> list[ScheduledJob]:
             service.indexer.due()
 
     timeout = max([c.schedule.timeout.total_seconds for c in config.collators.values()] + [900.0])
-    return [ScheduledJob("incremental", incremental, interval=max(0.1, config.incrementalInterval.total_seconds),
-                         timeout=timeout),
+    interval = max(0.1, config.incrementalInterval.total_seconds)
+    # The first pass (a full one for types never indexed) waits one interval, so start-up stays quick.
+    return [ScheduledJob("incremental", incremental, interval=interval, initial_delay=interval, timeout=timeout),
             ScheduledJob("reindex", reindex, interval=30.0, initial_delay=30.0, timeout=timeout)]
 
 
