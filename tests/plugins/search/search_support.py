@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import docs_fixture
 from starlette.testclient import TestClient
 
-import docs_fixture
 from greenroom.plugins.catalog.service import CATALOG_SERVICE, CatalogService
 from greenroom.plugins.search.service import SEARCH_SERVICE, SearchService
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from search_support import query, titles
+from search_support import query
 from starlette.testclient import TestClient
 
 

@@ -39,7 +39,7 @@ def test_docs_engine_example_is_chosen_by_config(portal_factory: Factory, tmp_pa
 
 
 def test_engine_choice_errors_name_the_problem(portal_factory: Factory, greenroom_database_url: str) -> None:
-    with pytest.raises(PluginError, match="search.engine is 'nope'"):
+    with pytest.raises(PluginError, match=r"search\.engine is 'nope'"):
         portal_factory(config={"search": {"engine": "nope"}})
     other = "postgres" if greenroom_database_url.startswith("sqlite") else "sqlite"
     with pytest.raises(PluginError, match=f"search.engine '{other}' needs a"):

@@ -59,8 +59,8 @@ def test_random_terms_never_fail(client: TestClient) -> None:
     # A fuzz of terms built from query-syntax characters, words of the corpus and odd Unicode (seeded, so a
     # failure reproduces).
     rng = random.Random(6)
-    alphabet = list('"*()-:^{}[]\'\\%_&|!<>~+.,;/?=@#$ \t') + ["NEAR", "OR", "AND", "NOT", "checkout", "ledg",
-                                                              "é", "ß", "\u0301", "中文", "\U0001F600"]
+    alphabet = [*'"*()-:^{}[]\'\\%_&|!<>~+.,;/?=@#$ \t', "NEAR", "OR", "AND", "NOT", "checkout", "ledg", "é", "ß",
+                "\u0301", "中文", "\U0001F600"]
     for _ in range(150):
         term = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30)))[:100]
         response = client.get("/api/search/query", params={"term": term, "pageLimit": "5"})

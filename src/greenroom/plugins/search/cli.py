@@ -15,8 +15,8 @@ def reindex(config_files: tuple[Path, ...], types: tuple[str, ...]) -> int:
     """Start the configured portal's plugins (no server, no jobs), reindex, stop; returns the failures."""
     from greenroom.cli import build_app, fail
     from greenroom.migrate import MigrationError, upgrade_all
-    from greenroom.registry import each, is_awaitable
     from greenroom.plugins.search.service import SEARCH_SERVICE
+    from greenroom.registry import each, is_awaitable
 
     portal = build_app(config_files).state.portal
     if "search" not in portal.contexts:

@@ -91,7 +91,8 @@ def prepare(document: Mapping[str, Any]) -> PreparedDocument:
     body = orjson.dumps(clean, option=orjson.OPT_SORT_KEYS)
     return PreparedDocument(location=location, title=title, text=text, keywords=" ".join(keywords)[:5000],
                             exact_title=exact_key(title),
-                            exact_name=exact_key(name) if isinstance(name, str) else "", fields=tuple(fields), body=body,
+                            exact_name=exact_key(name) if isinstance(name, str) else "", fields=tuple(fields),
+                            body=body,
                             hash=hashlib.sha1(body, usedforsecurity=False).hexdigest())
 
 

@@ -80,8 +80,8 @@ class Indexer:
     def due(self) -> list[PassResult]:
         """Reindex the types whose schedule says a full pass is due."""
         now = time.time()
-        due = [t for t in self.collators()
-               if now - state.load(self.database, t).full_at >= self.config.collator(t).schedule.frequency.total_seconds]
+        every = {t: self.config.collator(t).schedule.frequency.total_seconds for t in self.collators()}
+        due = [t for t in self.collators() if now - state.load(self.database, t).full_at >= every[t]]
         return self.full(due) if due else []
 
     def incremental(self) -> list[PassResult]:
@@ -99,7 +99,7 @@ class Indexer:
         started = time.monotonic()
         with self._lock:
             try:
-                written, deleted, new_checkpoint = self._apply(doc_type, collator, full, checkpoint)
+                written, deleted, _new_checkpoint = self._apply(doc_type, collator, full, checkpoint)
             except Exception as exc:
                 log.exception("search: indexing %s documents failed", doc_type)
                 return PassResult(doc_type, error=f"{type(exc).__name__}: {exc}")
