@@ -2,7 +2,7 @@
 
 Words match as prefixes (`"word"*`), ranked by BM25 with the title weighted above keywords (name, kind, owner,
 tags, …) and keywords above text. FTS5 has no fuzzy matching, so misspellings are corrected from the index's
-vocabulary (`search_fts_vocab`) by a `Speller` kept in memory for a minute at a time.
+vocabulary (`search_fts_vocab`) by a `Speller` kept in memory and rebuilt after writes.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from greenroom.plugins.search.speller import Speller
 from greenroom.plugins.search.terms import fold
 
 SPELLER_MAX_AGE = 60.0  # seconds a vocabulary is used; other processes may have changed the index meanwhile
+SPELLER_MIN_AGE = 2.0  # after this process changed the index, rebuild no more often than this
 
 
 def _phrase(word: str, prefix: bool) -> str:
@@ -35,11 +36,13 @@ class SqliteEngine(SqlEngine):
         super().__init__(engine, max_results)
         self._speller: Speller | None = None
         self._speller_built = 0.0
+        self._changed = 0.0
         self._lock = threading.Lock()
 
     def _write_text(self, conn: Connection, rows: list[tuple[int, PreparedDocument]]) -> None:
         self._many(conn, "INSERT INTO search_fts (rowid, title, keywords, text) VALUES (?, ?, ?, ?)",
                    [(doc_id, fold(d.title), fold(d.keywords), fold(d.text)) for doc_id, d in rows])
+        self._changed = time.monotonic()
 
     def _delete_text(self, conn: Connection, ids: Sequence[int]) -> None:
         for batch in batches(ids):
@@ -59,9 +62,12 @@ class SqliteEngine(SqlEngine):
         return self.speller(conn).suggest(word)
 
     def speller(self, conn: Connection) -> Speller:
-        """The vocabulary's speller, rebuilt when it is older than SPELLER_MAX_AGE."""
+        """The vocabulary's speller, rebuilt when this process has written since (at most every
+        SPELLER_MIN_AGE seconds) or when it is older than SPELLER_MAX_AGE."""
         with self._lock:
-            if self._speller is None or time.monotonic() - self._speller_built > SPELLER_MAX_AGE:
+            age = time.monotonic() - self._speller_built
+            written = self._changed > self._speller_built and age > SPELLER_MIN_AGE
+            if self._speller is None or written or age > SPELLER_MAX_AGE:
                 rows = self._run(conn, "SELECT term, doc FROM search_fts_vocab")
                 self._speller = Speller((str(t), int(n)) for t, n in rows)
                 self._speller_built = time.monotonic()
