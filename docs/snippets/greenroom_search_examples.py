@@ -19,7 +19,7 @@ from greenroom.plugins.search.model import (
     SearchQuery,
 )
 
-manifest = PluginManifest(id="runbooks", name="Runbooks", version="1.0")
+manifest = PluginManifest(id="runbooks", name="Runbooks", version="1.0", requires=("search",))
 
 RUNBOOKS = {"restart-kafka": ("Restart Kafka", "Drain the brokers one at a time, then restart them.")}
 

@@ -21,6 +21,7 @@ from greenroom.plugins.search.config import SearchConfig
 from greenroom.plugins.search.model import Changes, Collator, Document, SearchEngine
 
 log = logging.getLogger("greenroom.plugin.search")
+OPTIMIZE_AFTER = 1000  # documents written or deleted by a full pass before the engine tidies its index
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,9 @@ class Indexer:
             seen: set[str] = set()
             written = self.engine.upsert(doc_type, _tracked(documents, seen))
             deleted = self.engine.prune(doc_type, seen)
+            optimize = getattr(self.engine, "optimize", None)
+            if written + deleted >= OPTIMIZE_AFTER and callable(optimize):
+                optimize()
         elif changes is None:  # the collator cannot tell what changed: read everything
             return self._apply(doc_type, collator, True, None)
         else:

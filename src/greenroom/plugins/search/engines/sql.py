@@ -61,6 +61,9 @@ class SqlEngine:
     def _match(self, conn: Connection, alternatives: list[list[str]], any_word: bool) -> Match:
         raise NotImplementedError
 
+    def optimize(self) -> None:
+        """Tidy the index after a large write (called by the indexer; optional for other engines)."""
+
     def corrections(self, conn: Connection, word: str) -> list[str]:
         """Indexed words that `word` may be a misspelling of, best first."""
         return []
@@ -209,16 +212,25 @@ class SqlEngine:
                 "substr(d.exact_title, 1, ?) = ? THEN 1 ELSE 2 END")
         tier_params = [key, key, len(key), key, len(key), key]
         base = f"FROM {match.source} WHERE {match.where}{conditions}"
-        total = int(self._run(conn, f"SELECT COUNT(*) FROM (SELECT 1 {base} LIMIT {self.max_results}) c",
-                              [*match.params, *params])[0][0])
-        if total == 0 or query.offset >= total:
-            return ResultPage([], total)
-        order = f"tier, score{' DESC' if match.descending else ''}, d.id"
-        rows = self._run(conn, f"SELECT d.type, d.body, {tier} AS tier, {match.score} AS score {base} "
-                               f"ORDER BY {order} LIMIT ? OFFSET ?",
+        # One pass scores the matches; a second ranks and counts them (the window runs before LIMIT); only the
+        # page's rows are joined to their bodies, so sorting never carries documents. MATERIALIZED keeps SQLite
+        # from moving bm25() out of the full-text scan, the only place it can run.
+        direction = " DESC" if match.descending else ""
+        ranked = (f"WITH m AS MATERIALIZED (SELECT d.id AS id, {tier} AS tier, {match.score} AS score {base}), "
+                  f"r AS (SELECT id, tier, score, COUNT(*) OVER () AS total FROM m "
+                  f"ORDER BY tier, score{direction}, id LIMIT ? OFFSET ?) ")
+        rows = self._run(conn, ranked + f"SELECT d.type, d.body, r.total FROM r JOIN search_documents d ON "
+                                        f"d.id = r.id ORDER BY r.tier, r.score{direction}, r.id",
                          [*tier_params, *match.params, *params, query.limit, query.offset])
+        if rows:
+            total = int(rows[0][2])
+        elif query.offset:  # past the end: count on its own
+            total = int(self._run(conn, f"SELECT COUNT(*) FROM (SELECT 1 {base} LIMIT {self.max_results}) c",
+                                  [*match.params, *params])[0][0])
+        else:
+            total = 0
         targets = tuple(dict.fromkeys(w for alts in alternatives for w in alts))
-        return ResultPage(self._hits(rows, query.offset, targets), total, targets)
+        return ResultPage(self._hits(rows, query.offset, targets), min(total, self.max_results), targets)
 
     def _browse(self, conn: Connection, query: SearchQuery) -> ResultPage:
         conditions, params = self._conditions(query)

@@ -44,6 +44,13 @@ class SqliteEngine(SqlEngine):
                    [(doc_id, fold(d.title), fold(d.keywords), fold(d.text)) for doc_id, d in rows])
         self._changed = time.monotonic()
 
+    def optimize(self) -> None:
+        # Merges FTS5's segments into one b-tree: queries after a bulk load read one structure, not hundreds.
+        with self.engine.begin() as conn:
+            self._run(conn, "INSERT INTO search_fts (search_fts) VALUES ('optimize')")
+            self._run(conn, "ANALYZE search_documents")
+            self._run(conn, "ANALYZE search_fields")
+
     def _delete_text(self, conn: Connection, ids: Sequence[int]) -> None:
         for batch in batches(ids):
             self._run(conn, f"DELETE FROM search_fts WHERE rowid IN ({self._marks(len(batch))})", batch)
