@@ -164,7 +164,13 @@ def run(store: str, data: Path, args: argparse.Namespace) -> dict[str, Any]:
     from greenroom.plugins.search.service import SEARCH_SERVICE
 
     manifest = json.loads((data / "manifest.json").read_text())
-    url, drop = database_url(store, data, args.postgres_url)
+    if args.database_url:
+        url, drop = args.database_url, (lambda: None)
+    else:
+        url, drop = database_url(store, data, args.postgres_url)
+        if args.keep:
+            log(f"{store}: keeping the database {url}")
+            drop = (lambda: None)
     edit_file: Path | None = None
     original = ""
     config = {"backend": {"database": {"url": url}, "logging": {"level": "warning"}},
@@ -243,6 +249,8 @@ def main() -> int:
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each query")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--keep", action="store_true", help="keep the databases (to rerun with --database-url)")
+    parser.add_argument("--database-url", help="use this (already loaded) database; with one store only")
     parser.add_argument("--postgres-url", default=os.environ.get("GREENROOM_BENCH_POSTGRES_URL", DEFAULT_POSTGRES))
     args = parser.parse_args()
     data = generate(args.entities, args.seed)
