@@ -55,8 +55,9 @@ class SearchService:
         return body
 
     def suggest(self, term: str, types: tuple[str, ...] = ()) -> ResultPage:
-        """The few best matches for what someone is typing."""
-        if not term.strip() or len(term) > self.config.maxTermLength:
+        """The few best matches for what someone is typing (from the second letter on: one letter matches
+        too much to help and costs the most)."""
+        if len(term.strip()) < 2 or len(term) > self.config.maxTermLength:
             return ResultPage([], 0)
         return self.engine.query(SearchQuery(term=term, types=types, limit=self.config.suggestions))
 
