@@ -40,12 +40,13 @@ KIT = Path(os.environ.get("GREENROOM_BENCH_KIT") or next(
     "/work/shared/bench"))
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 ALL_KINDS = ["Component", "API", "Resource", "System", "Domain", "Group", "User", "Location", "Template"]
-TOPICS = ("deploying rolling back monitoring alerting scaling caching tracing logging migrating onboarding "
-          "authenticating rate-limiting backups failover").split()
-WORDS = ("the service handles requests for data and keeps a queue of jobs in the database while workers "
+TOPICS = ["deploying", "monitoring", "alerting", "scaling", "caching", "tracing", "logging", "migrating",
+          "onboarding", "authenticating", "rate-limiting", "backups", "failover"]
+PROSE = ("the service handles requests for data and keeps a queue of jobs in the database while workers "
          "retry failed calls with backoff so that latency stays low under load the cluster runs in three "
          "zones behind a load balancer with health checks configuration lives in environment variables "
-         "secrets are mounted from the vault and rotated every month").split()
+         "secrets are mounted from the vault and rotated every month")
+WORDS = PROSE.split(" ")
 
 
 def log(message: str) -> None:
@@ -63,22 +64,27 @@ def generate(n: int, seed: int) -> Path:
     return folder
 
 
+def docs_documents(count: int, components: list[str], seed: int) -> Iterator[dict[str, Any]]:
+    """`count` docs pages (TechDocs' document shape), a few per component."""
+    rng = random.Random(seed)
+    for i in range(count):
+        name = components[i % len(components)]
+        topic = rng.choice(TOPICS)
+        text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(150, 400)))
+        yield {"title": f"{topic.capitalize()} {name}", "text": f"{name} {topic}. {text}",
+               "location": f"/docs/default/component/{name}/{topic}-{i}.html", "path": f"{topic}-{i}.html",
+               "kind": "component", "namespace": "default", "name": name, "entityTitle": name,
+               "componentType": "service", "lifecycle": "production", "owner": "team-a",
+               "lastModified": "2026-01-01T00:00:00Z"}
+
+
 def docs_plugin(count: int, components: list[str], seed: int) -> types.ModuleType:
-    """A plugin publishing `count` docs pages (TechDocs' document shape), a few per component."""
+    """A plugin publishing the docs pages through `search_collators`, as TechDocs will."""
     from greenroom import PluginManifest, hookimpl
     from greenroom.plugins.search.model import FunctionCollator
 
     def documents() -> Iterator[dict[str, Any]]:
-        rng = random.Random(seed)
-        for i in range(count):
-            name = components[i % len(components)]
-            topic = rng.choice(TOPICS)
-            text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(150, 400)))
-            yield {"title": f"{topic.capitalize()} {name}", "text": f"{name} {topic}. {text}",
-                   "location": f"/docs/default/component/{name}/{topic}-{i}.html", "path": f"{topic}-{i}.html",
-                   "kind": "component", "namespace": "default", "name": name, "entityTitle": name,
-                   "componentType": "service", "lifecycle": "production", "owner": "team-a",
-                   "lastModified": "2026-01-01T00:00:00Z"}
+        return docs_documents(count, components, seed)
 
     module = types.ModuleType("bench_docs")
     module.manifest = PluginManifest(id="bench-docs", name="Bench docs", version="1")  # type: ignore[attr-defined]
@@ -102,8 +108,9 @@ def misspell(word: str, rng: random.Random) -> str:
     return word[:i] + word[i] + word[i:]
 
 
-def query_mix(manifest: dict[str, Any], seed: int) -> dict[str, list[str]]:
+def query_mix(manifest: dict[str, Any], seed: int, docs: int) -> dict[str, list[str]]:
     rng = random.Random(seed)
+    headings = [d["title"] for d in docs_documents(docs, manifest["sample_components"], seed)]
     names = manifest["sample_components"]
     picked = rng.sample(names, 40)
     parts = [p for n in picked for p in n.split("-") if len(p) > 4]
@@ -112,7 +119,7 @@ def query_mix(manifest: dict[str, Any], seed: int) -> dict[str, list[str]]:
         "name prefix": [n[: max(3, len(n) // 2)] for n in picked[20:40]],
         "description word": ["bridge", "gateway handles", "analytics", "payments data", "falcon", "quiet",
                              "requests", "security team", "orbit", "zephyr"],
-        "docs heading": [f"{rng.choice(TOPICS)} {n}" for n in picked[:10]],
+        "docs heading": rng.sample(headings, 10),
         "misspelling": [misspell(p, rng) for p in parts[:20]],
     }
 
@@ -164,13 +171,14 @@ def run(store: str, data: Path, args: argparse.Namespace) -> dict[str, Any]:
     from greenroom.plugins.search.service import SEARCH_SERVICE
 
     manifest = json.loads((data / "manifest.json").read_text())
+    def keep() -> None:
+        log(f"{store}: kept the database {url}")
+
     if args.database_url:
-        url, drop = args.database_url, (lambda: None)
+        url, drop = args.database_url, keep
     else:
         url, drop = database_url(store, data, args.postgres_url)
-        if args.keep:
-            log(f"{store}: keeping the database {url}")
-            drop = (lambda: None)
+        drop = keep if args.keep else drop
     edit_file: Path | None = None
     original = ""
     config = {"backend": {"database": {"url": url}, "logging": {"level": "warning"}},
@@ -197,7 +205,7 @@ def run(store: str, data: Path, args: argparse.Namespace) -> dict[str, Any]:
             started = time.monotonic()
             search.indexer.full()
             result["unchanged_reindex_s"] = round(time.monotonic() - started, 2)
-            mix = query_mix(manifest, args.seed)
+            mix = query_mix(manifest, args.seed, args.docs)
             result["queries"] = {}
             every: list[float] = []
             found = 0
@@ -261,7 +269,8 @@ def main() -> int:
         result = run(store, data, args)
         (out / f"search-{store}-n{args.entities}.json").write_text(json.dumps(result, indent=2) + "\n")
         results.append(result)
-    print(f"\n{'store':<11} {'reindex s':>9} {'query med':>9} {'p95':>7} {'suggest med':>11} {'p95':>7} {'edit found':>10}")
+    print(f"\n{'store':<11} {'reindex s':>9} {'query med':>9} {'p95':>7} {'suggest med':>11} {'p95':>7} "
+          f"{'edit found':>10}")
     for r in results:
         print(f"{r['store']:<11} {r['full_reindex_s']:>9} {r['query']['median_ms']:>9} {r['query']['p95_ms']:>7} "
               f"{r['suggest']['median_ms']:>11} {r['suggest']['p95_ms']:>7} {r['edit']['found_after_one_pass']!s:>10}")

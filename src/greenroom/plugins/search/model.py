@@ -134,6 +134,9 @@ class SearchEngine(Protocol):
         """Indexed documents per type."""
         ...
 
+    # Optional, found with getattr: `suggest(term, limit, types) -> ResultPage` for the header box (a plain
+    # `query` otherwise) and `optimize()`, called after a full pass that wrote many documents.
+
 
 @dataclass(frozen=True)
 class EngineFactory:

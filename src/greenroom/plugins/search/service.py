@@ -59,6 +59,10 @@ class SearchService:
         too much to help and costs the most)."""
         if len(term.strip()) < 2 or len(term) > self.config.maxTermLength:
             return ResultPage([], 0)
+        suggest = getattr(self.engine, "suggest", None)  # optional: engines without it answer a plain query
+        if callable(suggest):
+            found: ResultPage = suggest(term, self.config.suggestions, types)
+            return found
         return self.engine.query(SearchQuery(term=term, types=types, limit=self.config.suggestions))
 
     def facets(self, doc_type: str, fields: tuple[str, ...] = CATALOG_FACETS) -> dict[str, list[tuple[str, int]]]:

@@ -57,7 +57,7 @@ class PostgresEngine(SqlEngine):
         # correction towards a word nobody uses any more finds nothing and costs nothing.
         return
 
-    def _match(self, conn: Connection, alternatives: list[list[str]], any_word: bool) -> Match:
+    def _match(self, conn: Connection, alternatives: list[list[str]], any_word: bool, typed: bool) -> Match:
         groups = []
         for alts in alternatives:
             options = [_lexeme(w, prefix=j == 0) for j, w in enumerate(alts)]
@@ -65,6 +65,14 @@ class PostgresEngine(SqlEngine):
         expression = (" | " if any_word else " & ").join(groups)
         return Match("search_documents d, to_tsquery('simple', ?) q", "d.tsv @@ q", "ts_rank_cd(d.tsv, q)",
                      [expression], descending=True)
+
+    def _prefix_condition(self, column: str) -> str:
+        # LIKE with a pattern-ops index: a range on a language collation would not be a prefix test.
+        return f"{column} LIKE ?"
+
+    def _prefix_params(self, key: str) -> list[str]:
+        # Keys hold letters, digits and single spaces only (terms.exact_key), so nothing needs escaping.
+        return [key + "%"]
 
     def corrections(self, conn: Connection, word: str) -> list[str]:
         if not 3 <= len(word) <= 64 or not self._has_trigrams(conn):

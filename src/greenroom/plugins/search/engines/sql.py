@@ -20,6 +20,7 @@ from greenroom.plugins.search.model import Document, ResultPage, SearchHit, Sear
 from greenroom.plugins.search.terms import exact_key, words
 
 BATCH = 500
+BOOST_LIMIT = 200  # names and titles starting with the term that get ranked first; more would not help anyone
 log = logging.getLogger("greenroom.plugin.search")
 
 
@@ -30,9 +31,12 @@ def batches(items: Iterable[Any], size: int = BATCH) -> Iterator[list[Any]]:
 
 
 class Match:
-    """An engine's full-text condition: the FROM and WHERE fragments, the score to order by and its params."""
+    """An engine's full-text condition: the FROM and WHERE fragments, the score to order by and its params, and
+    the column holding the document id (the documents table is aliased `d` when the source includes it)."""
 
-    def __init__(self, source: str, where: str, score: str, params: Sequence[Any], descending: bool) -> None:
+    def __init__(self, source: str, where: str, score: str, params: Sequence[Any], descending: bool,
+                 id_column: str = "d.id") -> None:
+        self.id_column = id_column
         self.source = source
         self.where = where
         self.score = score
@@ -58,7 +62,8 @@ class SqlEngine:
     def _delete_text(self, conn: Connection, ids: Sequence[int]) -> None:
         raise NotImplementedError
 
-    def _match(self, conn: Connection, alternatives: list[list[str]], any_word: bool) -> Match:
+    def _match(self, conn: Connection, alternatives: list[list[str]], any_word: bool, typed: bool) -> Match:
+        """The full-text condition; `typed` says the query filters on `d.type`, so `d` must be joined."""
         raise NotImplementedError
 
     def optimize(self) -> None:
@@ -175,14 +180,14 @@ class SqlEngine:
             values.sort(key=lambda v: (-v[1], v[0].lower()))
         return found
 
-    def _conditions(self, query: SearchQuery) -> tuple[str, list[Any]]:
+    def _conditions(self, query: SearchQuery, id_column: str = "d.id") -> tuple[str, list[Any]]:
         where: list[str] = []
         params: list[Any] = []
         if query.types:
             where.append(f"d.type IN ({self._marks(len(query.types))})")
             params += query.types
         for key, values in sorted(query.filters.items()):
-            where.append(f"d.id IN (SELECT doc_id FROM search_fields WHERE key = ? AND value IN "
+            where.append(f"{id_column} IN (SELECT doc_id FROM search_fields WHERE key = ? AND value IN "
                          f"({self._marks(len(values))}))")
             params += [key, *values]
         return "".join(f" AND {w}" for w in where), params
@@ -192,36 +197,71 @@ class SqlEngine:
         with self.engine.connect() as conn:
             if not found:
                 return self._browse(conn, query)
+            boosted = self._boosted(conn, exact_key(query.term))
             alternatives = [[w] for w in found]
-            page = self._matching(conn, query, alternatives, any_word=False)
+            page = self._matching(conn, query, alternatives, boosted, any_word=False)
             if page.total == 0:
                 # Nothing has every word as typed: allow likely misspellings of each word, then any word.
                 alternatives = [[w, *self.corrections(conn, w)] for w in found]
-                page = self._matching(conn, query, alternatives, any_word=False)
+                if any(len(alts) > 1 for alts in alternatives):
+                    page = self._matching(conn, query, alternatives, boosted, any_word=False)
                 if page.total == 0 and len(found) > 1:
-                    page = self._matching(conn, query, alternatives, any_word=True)
+                    page = self._matching(conn, query, alternatives, boosted, any_word=True)
             return page
 
+    def suggest(self, term: str, limit: int, types: tuple[str, ...] = ()) -> ResultPage:
+        """Suggestions as someone types: documents whose name or title starts with the term, shortest first,
+        straight from the indexes on those columns; a full query only when there are too few of them."""
+        key = exact_key(term)
+        with self.engine.connect() as conn:
+            boosted = self._boosted(conn, key)
+            if len(boosted) >= limit:
+                ids = sorted(boosted)
+                typed = f" AND type IN ({self._marks(len(types))})" if types else ""
+                rows = self._run(conn, f"SELECT type, body FROM search_documents WHERE id IN "
+                                       f"({self._marks(len(ids))}){typed} ORDER BY CASE WHEN exact_name = ? OR "
+                                       f"exact_title = ? THEN 0 ELSE 1 END, length(exact_title), exact_title, id "
+                                       f"LIMIT ?", [*ids, *types, key, key, limit])
+                if len(rows) >= limit:
+                    return ResultPage(self._hits(rows, 0, tuple(words(term))), len(boosted), tuple(words(term)))
+        return self.query(SearchQuery(term=term, types=types, limit=limit))
+
+    def _prefix_condition(self, column: str) -> str:
+        """SQL that is true when `column` starts with the parameter; it must use the column's index."""
+        return f"({column} >= ? AND {column} < ?)"
+
+    def _prefix_params(self, key: str) -> list[str]:
+        return [key, key + "\U0010ffff"]
+
+    def _boosted(self, conn: Connection, key: str) -> dict[int, int]:
+        """Documents whose name or title is the term (tier 0) or starts with it (tier 1), found through the
+        indexes on those columns rather than by checking every match, which keeps broad terms cheap."""
+        if not key:
+            return {}
+        prefix = self._prefix_params(key)
+        rows = self._run(conn, f"SELECT id, exact_name, exact_title FROM search_documents WHERE "
+                               f"{self._prefix_condition('exact_name')} OR {self._prefix_condition('exact_title')} "
+                               f"LIMIT {BOOST_LIMIT}", [*prefix, *prefix])
+        return {int(i): 0 if key in (name, title) else 1 for i, name, title in rows}
+
     def _matching(self, conn: Connection, query: SearchQuery, alternatives: list[list[str]],
-                  any_word: bool) -> ResultPage:
-        match = self._match(conn, alternatives, any_word)
-        conditions, params = self._conditions(query)
-        key = exact_key(query.term)
-        # Tier 0: the term is a document's whole name or title; 1: a name or title starts with it.
-        tier = ("CASE WHEN d.exact_name = ? OR d.exact_title = ? THEN 0 WHEN substr(d.exact_name, 1, ?) = ? OR "
-                "substr(d.exact_title, 1, ?) = ? THEN 1 ELSE 2 END")
-        tier_params = [key, key, len(key), key, len(key), key]
+                  boosted: dict[int, int], any_word: bool) -> ResultPage:
+        match = self._match(conn, alternatives, any_word, bool(query.types))
+        conditions, params = self._conditions(query, match.id_column)
+        # Tier 0: the term is a document's whole name or title; 1: a name or title starts with it; 2: the rest.
+        tier = ("CASE " + " ".join(f"WHEN {match.id_column} = {doc_id} THEN {level}"
+                                   for doc_id, level in sorted(boosted.items())) + " ELSE 2 END") if boosted else "2"
         base = f"FROM {match.source} WHERE {match.where}{conditions}"
+        direction = " DESC" if match.descending else ""
         # One pass scores the matches; a second ranks and counts them (the window runs before LIMIT); only the
         # page's rows are joined to their bodies, so sorting never carries documents. MATERIALIZED keeps SQLite
         # from moving bm25() out of the full-text scan, the only place it can run.
-        direction = " DESC" if match.descending else ""
-        ranked = (f"WITH m AS MATERIALIZED (SELECT d.id AS id, {tier} AS tier, {match.score} AS score {base}), "
-                  f"r AS (SELECT id, tier, score, COUNT(*) OVER () AS total FROM m "
+        ranked = (f"WITH m AS MATERIALIZED (SELECT {match.id_column} AS id, {tier} AS tier, {match.score} AS score "
+                  f"{base}), r AS (SELECT id, tier, score, COUNT(*) OVER () AS total FROM m "
                   f"ORDER BY tier, score{direction}, id LIMIT ? OFFSET ?) ")
         rows = self._run(conn, ranked + f"SELECT d.type, d.body, r.total FROM r JOIN search_documents d ON "
                                         f"d.id = r.id ORDER BY r.tier, r.score{direction}, r.id",
-                         [*tier_params, *match.params, *params, query.limit, query.offset])
+                         [*match.params, *params, query.limit, query.offset])
         if rows:
             total = int(rows[0][2])
         elif query.offset:  # past the end: count on its own

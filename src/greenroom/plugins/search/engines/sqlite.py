@@ -37,6 +37,7 @@ class SqliteEngine(SqlEngine):
         self._speller: Speller | None = None
         self._speller_built = 0.0
         self._changed = 0.0
+        self._building = False
         self._lock = threading.Lock()
 
     def _write_text(self, conn: Connection, rows: list[tuple[int, PreparedDocument]]) -> None:
@@ -55,27 +56,48 @@ class SqliteEngine(SqlEngine):
         for batch in batches(ids):
             self._run(conn, f"DELETE FROM search_fts WHERE rowid IN ({self._marks(len(batch))})", batch)
 
-    def _match(self, conn: Connection, alternatives: list[list[str]], any_word: bool) -> Match:
+    def _match(self, conn: Connection, alternatives: list[list[str]], any_word: bool, typed: bool) -> Match:
         groups = []
         for alts in alternatives:
             # Corrections must match whole words; only what the user typed matches as a prefix.
             options = [_phrase(w, prefix=j == 0) for j, w in enumerate(alts)]
             groups.append(options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")")
         expression = (" OR " if any_word else " AND ").join(groups)
-        return Match("search_fts JOIN search_documents d ON d.id = search_fts.rowid", "search_fts MATCH ?",
-                     "bm25(search_fts, 10.0, 4.0, 1.0)", [expression], descending=False)
+        # Joining the documents table for every match doubles the cost of broad terms: only a type filter needs it.
+        source = "search_fts JOIN search_documents d ON d.id = search_fts.rowid" if typed else "search_fts"
+        return Match(source, "search_fts MATCH ?", "bm25(search_fts, 10.0, 4.0, 1.0)", [expression],
+                     descending=False, id_column="search_fts.rowid")
 
     def corrections(self, conn: Connection, word: str) -> list[str]:
         return self.speller(conn).suggest(word)
 
     def speller(self, conn: Connection) -> Speller:
-        """The vocabulary's speller, rebuilt when this process has written since (at most every
-        SPELLER_MIN_AGE seconds) or when it is older than SPELLER_MAX_AGE."""
+        """The vocabulary's speller. The first is built on the spot; later ones in a background thread when this
+        process has written since (at most every SPELLER_MIN_AGE seconds) or every SPELLER_MAX_AGE seconds,
+        while queries keep using the previous one: a build reads the whole vocabulary."""
         with self._lock:
+            current = self._speller
             age = time.monotonic() - self._speller_built
-            written = self._changed > self._speller_built and age > SPELLER_MIN_AGE
-            if self._speller is None or written or age > SPELLER_MAX_AGE:
-                rows = self._run(conn, "SELECT term, doc FROM search_fts_vocab")
-                self._speller = Speller((str(t), int(n)) for t, n in rows)
-                self._speller_built = time.monotonic()
-            return self._speller
+            stale = (self._changed > self._speller_built and age > SPELLER_MIN_AGE) or age > SPELLER_MAX_AGE
+            start = current is not None and stale and not self._building
+            if start:
+                self._building = True
+        if current is None:
+            return self._build(conn)
+        if start:
+            threading.Thread(target=self._rebuild, name="search-speller", daemon=True).start()
+        return current
+
+    def _rebuild(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                self._build(conn)
+        finally:
+            self._building = False
+
+    def _build(self, conn: Connection) -> Speller:
+        built_at = time.monotonic()
+        speller = Speller((str(t), int(n)) for t, n in self._run(conn, "SELECT term, doc FROM search_fts_vocab"))
+        with self._lock:
+            self._speller, self._speller_built = speller, built_at
+        return speller

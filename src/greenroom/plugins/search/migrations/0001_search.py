@@ -50,6 +50,13 @@ def upgrade() -> None:
         sa.Column("changed_at", sa.Float, nullable=False),
     )
     bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        # Exact and prefix matches of names and titles rank first; LIKE 'key%' uses these (see engines/postgres).
+        op.execute("CREATE INDEX search_documents_exact_name ON search_documents (exact_name text_pattern_ops)")
+        op.execute("CREATE INDEX search_documents_exact_title ON search_documents (exact_title text_pattern_ops)")
+    else:
+        op.create_index("search_documents_exact_name", "search_documents", ["exact_name"])
+        op.create_index("search_documents_exact_title", "search_documents", ["exact_title"])
     if bind.dialect.name == "sqlite":
         # Words are folded like terms.fold (lower case, no accents); prefix indexes make `word*` cheap.
         op.execute("CREATE VIRTUAL TABLE search_fts USING fts5(title, keywords, text, "
