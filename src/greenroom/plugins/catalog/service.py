@@ -132,14 +132,14 @@ class CatalogService:
     def entities_changed_since(self, since: float, batch_size: int = 500) -> Iterator[tuple[float, dict[str, Any]]]:
         """Stitched entities last changed after `since` (a time this method returned before, or 0.0 for all),
         with that time, oldest change first; read in batches so memory stays flat on large catalogs."""
-        after = (since, -1)
+        after = (since, 2**62)  # rows of exactly `since` were returned before
         while True:
             with self.database.engine.connect() as conn:
                 mark = "%s" if conn.dialect.name == "postgresql" else "?"
+                # A row-value comparison, so both databases walk the (updated_at, id) index from the last row.
                 rows = execute_raw(conn, f"SELECT id, updated_at, final_entity FROM catalog_final_entities WHERE "
-                                         f"updated_at > {mark} OR (updated_at = {mark} AND id > {mark}) "
-                                         f"ORDER BY updated_at, id LIMIT {int(batch_size)}",
-                                   [after[0], after[0], after[1]])
+                                         f"(updated_at, id) > ({mark}, {mark}) "
+                                         f"ORDER BY updated_at, id LIMIT {int(batch_size)}", [after[0], after[1]])
             for _, updated_at, data in rows:
                 yield float(updated_at), orjson.loads(bytes(data))
             if len(rows) < batch_size:
