@@ -83,3 +83,10 @@ def test_suggestions_fragment(client: TestClient) -> None:
 
 def test_nav_item(client: TestClient) -> None:
     assert re.search(r'<a class="nav-link" href="/search" aria-current="page">', html(client, "/search"))
+
+
+def test_results_without_highlight_are_plain_escaped_text(client: TestClient) -> None:
+    # A filter-only search has no words to highlight: titles must come out as they are, escaped.
+    page = html(client, "/search", query="", types="software-catalog", kind="component")
+    assert "<mark>" not in page
+    assert 'href="/catalog/default/component/checkout">Checkout Service</a>' in page

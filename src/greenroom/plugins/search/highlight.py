@@ -81,4 +81,6 @@ def highlight(document: Mapping[str, Any], targets: Collection[str], pre: str, p
 def render(value: str, pre: str, post: str) -> Markup:
     """A highlighted string as safe HTML: everything escaped, then the query's tags made `<mark>`."""
     escaped = str(escape(value))
+    if not pre or not post:  # no highlight: replacing "" would put a tag between every character
+        return Markup(escaped)
     return Markup(escaped.replace(str(escape(pre)), "<mark>").replace(str(escape(post)), "</mark>"))
