@@ -15,9 +15,10 @@ from greenroom.plugins.catalog.service import CatalogService
 from greenroom.plugins.search.model import Changes, Document
 
 TYPE = "software-catalog"
-# Stitching commits rows with the time it started writing; re-reading this far back catches a transaction that
-# committed after a later pass had already moved past its time. Unchanged documents are skipped by hash.
-OVERLAP = 120.0
+# Stitching stamps rows with the time it writes them and commits a moment later; re-reading this far back catches
+# a transaction that committed after a pass had already moved past its stamp. Unchanged documents are skipped by
+# hash. Short, because every pass while the catalog is busy re-reads this window.
+OVERLAP = 10.0
 
 
 def _str(value: Any) -> str:
