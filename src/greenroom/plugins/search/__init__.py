@@ -9,7 +9,16 @@ from typing import Any
 import click
 from fastapi import APIRouter
 
-from greenroom import HeaderWidget, NavItem, PluginContext, PluginManifest, ScheduledJob, __version__, hookimpl
+from greenroom import (
+    HeaderWidget,
+    NavItem,
+    PluginContext,
+    PluginManifest,
+    ScheduledJob,
+    ServiceRegistry,
+    __version__,
+    hookimpl,
+)
 from greenroom.plugins.search import api, extension_points, pages
 from greenroom.plugins.search import cli as search_cli
 from greenroom.plugins.search.collators.catalog import CatalogCollator
@@ -65,7 +74,7 @@ def shutdown(ctx: PluginContext) -> None:
 
 
 @hookimpl
-def search_collators(services: Any) -> list[Any]:
+def search_collators(services: ServiceRegistry) -> list[Any]:
     """The built-in `software-catalog` collator, when the catalog is enabled."""
     from greenroom.plugins.catalog.service import CATALOG_SERVICE
 
