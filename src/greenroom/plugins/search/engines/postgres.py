@@ -9,6 +9,7 @@ the words as typed find nothing. Without the pg_trgm extension, search still wor
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -17,7 +18,15 @@ from greenroom.plugins.search.engines.sql import Match, SqlEngine, batches
 from greenroom.plugins.search.terms import WORD, fold
 
 TEXT_LIMIT = 100_000  # characters of text in the tsvector, well under its 1 MB limit
+RANK_TEXT = 1_000  # characters of text that count for ranking
 WORD_SIMILARITY = 0.4
+
+
+def _plain(text: str) -> str:
+    """Text as the words queries are made of, separated by spaces. PostgreSQL's parser would otherwise also
+    index `fraud-detector` and `a@b.com` whole, and a prefix such as `fraud:*` would then have to merge the
+    postings of every such compound in the index."""
+    return " ".join(WORD.findall(fold(text)))
 
 
 def _lexeme(word: str, prefix: bool) -> str:
@@ -35,11 +44,18 @@ class PostgresEngine(SqlEngine):
         super().__init__(engine, max_results)
         self._trigrams: bool | None = None
 
+    def _row_columns(self) -> list[tuple[str, str]]:
+        # Computed in the same statement that writes the row, so a bulk load writes each row once.
+        weighted = ("setweight(to_tsvector('simple', ?), 'A') || setweight(to_tsvector('simple', ?), 'B') || "
+                    "setweight(to_tsvector('simple', ?), 'C')")
+        return [("tsv", weighted), ("rank_tsv", weighted)]
+
+    def _row_values(self, document: PreparedDocument) -> list[Any]:
+        title, keywords = _plain(document.title), _plain(document.keywords)
+        text = _plain(document.text[:TEXT_LIMIT])
+        return [title, keywords, text, title, keywords, text[:RANK_TEXT]]
+
     def _write_text(self, conn: Connection, rows: list[tuple[int, PreparedDocument]]) -> None:
-        self._many(conn, "UPDATE search_documents SET tsv = setweight(to_tsvector('simple', ?), 'A') || "
-                         "setweight(to_tsvector('simple', ?), 'B') || setweight(to_tsvector('simple', ?), 'C') "
-                         "WHERE id = ?",
-                   [(fold(d.title), fold(d.keywords), fold(d.text[:TEXT_LIMIT]), doc_id) for doc_id, d in rows])
         vocabulary = sorted({w for _, d in rows for w in WORD.findall(fold(f"{d.title} {d.keywords} {d.text}"))
                              if 3 <= len(w) <= 64 and w.isalpha()})
         for batch in batches(vocabulary, 5000):
@@ -51,6 +67,8 @@ class PostgresEngine(SqlEngine):
         with self.engine.begin() as conn:
             for table in ("search_documents", "search_fields", "search_words"):
                 self._run(conn, f"ANALYZE {table}")
+            # A bulk load leaves postings in the GIN index's pending list, which every query then scans in full.
+            self._run(conn, "SELECT gin_clean_pending_list('search_documents_tsv'::regclass)")
 
     def _delete_text(self, conn: Connection, ids: Sequence[int]) -> None:
         # The tsvector lives in the document's row, which the caller deletes or rewrites; words stay, as a
@@ -63,7 +81,9 @@ class PostgresEngine(SqlEngine):
             options = [_lexeme(w, prefix=j == 0) for j, w in enumerate(alts)]
             groups.append(options[0] if len(options) == 1 else "(" + " | ".join(options) + ")")
         expression = (" | " if any_word else " & ").join(groups)
-        return Match("search_documents d, to_tsquery('simple', ?) q", "d.tsv @@ q", "ts_rank_cd(d.tsv, q)",
+        # Ranking reads the small rank_tsv (title, keywords, the start of the text); the full tsv is only matched
+        # through its index, so broad terms do not unpack thousands of long documents.
+        return Match("search_documents d, to_tsquery('simple', ?) q", "d.tsv @@ q", "ts_rank_cd(d.rank_tsv, q)",
                      [expression], descending=True)
 
     def _prefix_condition(self, column: str) -> str:

@@ -56,6 +56,14 @@ class SqlEngine:
 
     # -- full text, per engine -------------------------------------------------------------------------
 
+    def _row_columns(self) -> list[tuple[str, str]]:
+        """Engine columns of the documents row, as (name, SQL expression of parameters), written with it."""
+        return []
+
+    def _row_values(self, document: PreparedDocument) -> list[Any]:
+        """The parameters of `_row_columns`' expressions for one document."""
+        return []
+
     def _write_text(self, conn: Connection, rows: list[tuple[int, PreparedDocument]]) -> None:
         raise NotImplementedError
 
@@ -117,14 +125,18 @@ class SqlEngine:
         if old_ids:
             self._run(conn, f"DELETE FROM search_fields WHERE doc_id IN ({self._marks(len(old_ids))})", old_ids)
             self._delete_text(conn, old_ids)
-            self._many(conn, "UPDATE search_documents SET hash = ?, exact_title = ?, exact_name = ?, body = ?, "
-                             "updated_at = ? WHERE id = ?",
-                       [(d.hash, d.exact_title, d.exact_name, d.body, time.time(), existing[d.location][0])
-                        for d in changed if d.location in existing])
+            extra = "".join(f", {column} = {expression}" for column, expression in self._row_columns())
+            self._many(conn, f"UPDATE search_documents SET hash = ?, exact_title = ?, exact_name = ?, body = ?, "
+                             f"updated_at = ?{extra} WHERE id = ?",
+                       [(d.hash, d.exact_title, d.exact_name, d.body, time.time(), *self._row_values(d),
+                         existing[d.location][0]) for d in changed if d.location in existing])
         new = [d for d in changed if d.location not in existing]
-        self._many(conn, "INSERT INTO search_documents (type, location, hash, exact_title, exact_name, body, "
-                         "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                   [(doc_type, d.location, d.hash, d.exact_title, d.exact_name, d.body, time.time()) for d in new])
+        columns = "".join(f", {column}" for column, _ in self._row_columns())
+        expressions = "".join(f", {expression}" for _, expression in self._row_columns())
+        self._many(conn, f"INSERT INTO search_documents (type, location, hash, exact_title, exact_name, body, "
+                         f"updated_at{columns}) VALUES (?, ?, ?, ?, ?, ?, ?{expressions})",
+                   [(doc_type, d.location, d.hash, d.exact_title, d.exact_name, d.body, time.time(),
+                     *self._row_values(d)) for d in new])
         ids = {loc: doc_id for doc_id, loc in self._run(
             conn, f"SELECT id, location FROM search_documents WHERE type = ? AND location IN "
                   f"({self._marks(len(changed))})", [doc_type, *[d.location for d in changed]])}

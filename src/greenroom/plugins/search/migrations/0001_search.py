@@ -64,6 +64,8 @@ def upgrade() -> None:
         op.execute("CREATE VIRTUAL TABLE search_fts_vocab USING fts5vocab(search_fts, 'row')")
     elif bind.dialect.name == "postgresql":
         op.execute("ALTER TABLE search_documents ADD COLUMN tsv tsvector NOT NULL DEFAULT ''::tsvector")
+        # What ranking reads: title, keywords and the start of the text, small enough to stay in the row.
+        op.execute("ALTER TABLE search_documents ADD COLUMN rank_tsv tsvector NOT NULL DEFAULT ''::tsvector")
         op.execute("CREATE INDEX search_documents_tsv ON search_documents USING gin (tsv)")
         op.create_table("search_words", sa.Column("word", sa.String(64), primary_key=True))
         nested = bind.begin_nested()
