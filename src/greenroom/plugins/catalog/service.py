@@ -6,10 +6,12 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
+
+import orjson
 
 from greenroom import ServiceRef
 from greenroom.db import Database
@@ -19,6 +21,7 @@ from greenroom.plugins.catalog.processing.orchestrator import Orchestrator, loca
 from greenroom.plugins.catalog.processing.providers import EntityProviderConnection, delete_orphans
 from greenroom.plugins.catalog.processing.types import LocationSpec
 from greenroom.plugins.catalog.store.bulk import execute_raw
+from greenroom.plugins.catalog.store.generation import generation
 from greenroom.plugins.catalog.store.stitch_worker import StitchWorker, queue_length
 from greenroom.plugins.catalog.store.stitcher import Stitcher
 
@@ -130,6 +133,35 @@ class CatalogService:
     def delete_orphans(self) -> int:
         """Apply `orphanStrategy: delete` now."""
         return delete_orphans(self.database.engine) if self.config.orphanStrategy == "delete" else 0
+
+    # -- reading, for other plugins ---------------------------------------------------------------------
+
+    def generation(self) -> int:
+        """A counter that moves on whenever any stitched entity changes (see store/generation.py)."""
+        with self.database.engine.connect() as conn:
+            return generation(conn)
+
+    def entities_changed_since(self, since: float, batch_size: int = 500) -> Iterator[tuple[float, dict[str, Any]]]:
+        """Stitched entities last changed after `since` (a time this method returned before, or 0.0 for all),
+        with that time, oldest change first; read in batches so memory stays flat on large catalogs."""
+        after = (since, 2**62)  # rows of exactly `since` were returned before
+        while True:
+            with self.database.engine.connect() as conn:
+                mark = "%s" if conn.dialect.name == "postgresql" else "?"
+                # A row-value comparison, so both databases walk the (updated_at, id) index from the last row.
+                rows = execute_raw(conn, f"SELECT id, updated_at, final_entity FROM catalog_final_entities WHERE "
+                                         f"(updated_at, id) > ({mark}, {mark}) "
+                                         f"ORDER BY updated_at, id LIMIT {int(batch_size)}", [after[0], after[1]])
+            for _, updated_at, data in rows:
+                yield float(updated_at), orjson.loads(bytes(data))
+            if len(rows) < batch_size:
+                return
+            after = (float(rows[-1][1]), int(rows[-1][0]))
+
+    def entity_refs(self) -> set[str]:
+        """The (lower-cased) refs of every stitched entity."""
+        with self.database.engine.connect() as conn:
+            return {str(r[0]) for r in execute_raw(conn, "SELECT entity_ref FROM catalog_final_entities")}
 
     # -- registered locations -------------------------------------------------------------------------
 

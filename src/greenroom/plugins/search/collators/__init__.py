@@ -1,0 +1,1 @@
+"""Collators the search plugin ships: the software catalog's entities."""
