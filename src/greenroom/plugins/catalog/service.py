@@ -158,6 +158,36 @@ class CatalogService:
                 return
             after = (float(rows[-1][1]), int(rows[-1][0]))
 
+    def query_entities(self, predicate: dict[str, Any] | None = None, order_field: str | None = None,
+                       fields: list[str] | None = None, page_size: int = 500) -> Iterator[dict[str, Any]]:
+        """Every stitched entity matching `predicate` (the `query` form of `POST /entities/by-query`, e.g.
+        `{"kind": "component", "metadata.annotations.x": {"$exists": true}}`), in `order_field` order, read a
+        page at a time so memory stays flat."""
+        from greenroom.plugins.catalog.api.query import QueryRequest, run_query  # the API imports this module
+
+        request = QueryRequest(predicate=predicate, order_field=order_field, fields=fields, skip_total=True)
+        offset = 0
+        while True:
+            with self.database.engine.connect() as conn:
+                body = orjson.loads(run_query(conn, request, page_size, offset))
+            items = [i for i in body.get("items", []) if isinstance(i, dict)]
+            yield from items
+            if len(items) < page_size:
+                return
+            offset += page_size
+
+    def entities_by_ref(self, refs: list[str]) -> dict[str, dict[str, Any]]:
+        """The stitched entities among `refs` (lower-cased `kind:namespace/name`), by ref; missing ones are absent."""
+        found: dict[str, dict[str, Any]] = {}
+        with self.database.engine.connect() as conn:
+            mark = "%s" if conn.dialect.name == "postgresql" else "?"
+            for start in range(0, len(refs), 500):
+                part = refs[start:start + 500]
+                rows = execute_raw(conn, "SELECT entity_ref, final_entity FROM catalog_final_entities WHERE "
+                                         f"entity_ref IN ({', '.join(mark for _ in part)})", part)
+                found.update((str(ref), orjson.loads(bytes(data))) for ref, data in rows)
+        return found
+
     def entity_refs(self) -> set[str]:
         """The (lower-cased) refs of every stitched entity."""
         with self.database.engine.connect() as conn:

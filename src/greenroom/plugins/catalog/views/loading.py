@@ -15,7 +15,6 @@ from typing import Any
 import orjson
 import yaml
 
-from greenroom.plugins.catalog.api.common import blob, run
 from greenroom.plugins.catalog.api.entities import normalize_ref
 from greenroom.plugins.catalog.service import CatalogService
 
@@ -45,15 +44,7 @@ def entity_url(ref: str) -> str:
 
 def load_entities(service: CatalogService, refs: list[str]) -> dict[str, dict[str, Any]]:
     """The stored entities among `refs` (stored form), by ref; missing ones are simply absent."""
-    found: dict[str, dict[str, Any]] = {}
-    with service.database.engine.connect() as conn:
-        for start in range(0, len(refs), 500):
-            part = refs[start:start + 500]
-            sql = ("SELECT entity_ref, final_entity FROM catalog_final_entities WHERE entity_ref IN ("
-                   + ", ".join("?" for _ in part) + ")")
-            for ref, data in run(conn, sql, part):
-                found[str(ref)] = orjson.loads(blob(data))
-    return found
+    return service.entities_by_ref(refs)
 
 
 async def load_entity(service: CatalogService, ref: str) -> dict[str, Any] | None:
