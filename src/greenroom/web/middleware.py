@@ -6,9 +6,13 @@ import logging
 import re
 import time
 import uuid
+from urllib.parse import quote
 
+import orjson
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from greenroom.services.identity import IdentityService
 from greenroom.services.logging import request_id
 
 log = logging.getLogger("greenroom.access")
@@ -56,3 +60,47 @@ class RequestContextMiddleware:
                 "ms": round((time.perf_counter() - started) * 1000, 2),
             })
             request_id.reset(token)
+
+
+class SignInGateMiddleware:
+    """Resolves who calls, once per request, and turns away anonymous callers of non-public paths: pages
+    redirect to the sign-in page, APIs answer 401 in Backstage's error shape. Service callers limited to some
+    plugins get 403 from other plugins' APIs. With the guest resolver nobody is anonymous, so nothing changes."""
+
+    def __init__(self, app: ASGIApp, identity: IdentityService) -> None:
+        self.app = app
+        self.identity = identity
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.identity.is_public(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        conn = HTTPConnection(scope)
+        who = await self.identity.identify(conn)
+        path: str = scope["path"]
+        status, message = 0, ""
+        if who is None:
+            status, message = 401, "sign-in required: send a valid token or sign in"
+        elif who.plugins is not None:
+            plugin = path.split("/")[2] if path.startswith("/api/") else ""
+            if plugin not in who.plugins:
+                status, message = 403, f"this caller may not use {'plugin ' + plugin if plugin else 'pages'}"
+        if not status:
+            await self.app(scope, receive, send)
+            return
+        wants_page = not path.startswith("/api/") and "text/html" in conn.headers.get("accept", "")
+        if status == 401 and wants_page and scope["method"] in ("GET", "HEAD"):
+            back = path + (f"?{scope['query_string'].decode('latin-1')}" if scope["query_string"] else "")
+            location = f"{self.identity.sign_in_path}?returnTo={quote(back, safe='')}"
+            await send({"type": "http.response.start", "status": 303,
+                        "headers": [(b"location", location.encode()), (b"content-length", b"0")]})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        body = orjson.dumps({"error": {"name": "AuthenticationError" if status == 401 else "NotAllowedError",
+                                       "message": message},
+                             "request": {"method": scope["method"], "url": path}, "response": {"statusCode": status}})
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+        if status == 401:
+            headers.append((b"www-authenticate", b"Bearer"))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
