@@ -66,7 +66,9 @@ def org_config(tmp_path: Path, **auth: Any) -> dict[str, Any]:
     """Portal config with the organisation file as a catalog location and `auth` as the auth section."""
     org = tmp_path / "org.yaml"
     org.write_text(ORG, encoding="utf-8")
-    return {"catalog": {"locations": [{"type": "file", "target": str(org)}], "processingInterval": False},
+    kinds = ["Component", "API", "Group", "User", "Location", "System"]
+    return {"catalog": {"locations": [{"type": "file", "target": str(org)}], "processingInterval": False,
+                        "rules": [{"allow": kinds}]},
             "auth": auth}
 
 
