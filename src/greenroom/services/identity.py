@@ -43,13 +43,15 @@ async def guest_resolver(request: HTTPConnection) -> Identity | None:
 class IdentityService:
     """Resolves request identities through the installed resolver.
 
-    `public_paths` are path prefixes anonymous callers may reach (health, static files, sign-in routes);
-    `sign_in_path` is the page anonymous people are sent to from any other page."""
+    When `sign_in_required` is set (by the auth plugin, once a real provider is configured), anonymous callers
+    may reach only `public_paths` (health, static files, sign-in routes; a trailing `/` means a prefix);
+    elsewhere pages send them to `sign_in_path` and APIs answer 401."""
 
     def __init__(self, resolver: IdentityResolver = guest_resolver) -> None:
         self.resolver: IdentityResolver = resolver
         self.public_paths: list[str] = []
         self.sign_in_path = "/sign-in"
+        self.sign_in_required = False
 
     async def identify(self, request: HTTPConnection) -> Identity | None:
         """The identity behind `request`, cached on the request for the rest of its life."""

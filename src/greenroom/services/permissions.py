@@ -106,6 +106,12 @@ class PermissionService:
         perm = self._declared.get(name)
         if perm is None:
             return PolicyDecision(Decision.DENY)
+        # A service caller restricted to some permissions (claims["permissions"]) gets nothing else, whatever
+        # the policy.
+        limited = identity.claims.get("permissions") if identity is not None else None
+        if identity is not None and identity.principal == "service" and isinstance(limited, list) \
+                and name not in limited:
+            return PolicyDecision(Decision.DENY)
         evaluate = getattr(self.policy, "evaluate", None)
         if evaluate is not None:
             found: PolicyDecision = evaluate(identity, perm)

@@ -52,6 +52,7 @@ def startup(ctx: PluginContext) -> None:
     runtime.keys.rotate()
     ctx.identity.resolver = runtime.resolve
     ctx.identity.public_paths.extend(PUBLIC)
+    ctx.identity.sign_in_required = config.sign_in_required
     ctx.audit.sinks.append(runtime.store_event)
 
 
