@@ -166,3 +166,11 @@ def test_a_secret_is_required_with_a_real_provider(portal_factory: Factory) -> N
 
     with pytest.raises(StartupError, match=r"session\.secret"):
         portal_factory(config={"auth": {"providers": {"github": {"clientId": "a", "clientSecret": "b"}}}})
+
+
+def test_pages_carry_strict_security_headers(portal_factory: Factory) -> None:
+    headers = portal_factory().get("/", headers={"accept": "text/html"}).headers
+    csp = headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    assert headers["x-frame-options"] == "DENY" and headers["x-content-type-options"] == "nosniff"
+    assert headers["cross-origin-opener-policy"] == "same-origin"
