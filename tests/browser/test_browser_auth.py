@@ -116,6 +116,11 @@ def test_sign_in_with_openid_connect_in_the_browser(browser: Any, signed_portal:
     assert session["httpOnly"] and session["sameSite"] == "Lax"
     api = page.request.get(f"{signed_portal}/api/auth/v1/userinfo").json()
     assert api["claims"]["sub"] == "user:default/alice"
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{signed_portal}/sign-in")
+    assert "greenroom_session" not in {c["name"] for c in context.cookies()}
+    page.goto("/catalog")
+    assert "/sign-in" in page.url
     context.close()
     anonymous = browser.new_context(base_url=signed_portal)
     assert anonymous.request.get(f"{signed_portal}/api/catalog/entities").status == 401

@@ -147,3 +147,17 @@ def test_a_wrong_policy_file_stops_start_up_naming_file_and_field(portal_factory
         _portal(portal_factory, tmp_path, policy)
     assert str(tmp_path / "policy.yaml") in str(caught.value)
     assert message in str(caught.value)
+
+
+def test_catalog_pages_follow_the_policy(portal_factory: Factory, tmp_path: Path) -> None:
+    client = _portal(portal_factory, tmp_path)
+    alice = {**_as(client, "user:default/alice"), "accept": "text/html"}
+    index = client.get("/catalog?kind=component", headers=alice)
+    assert index.status_code == 200
+    assert "/catalog/default/component/checkout" in index.text
+    assert "/catalog/default/component/billing" not in index.text
+    assert client.get("/catalog/default/component/billing", headers=alice).status_code == 404
+    assert client.get("/catalog/default/component/checkout", headers=alice).status_code == 200
+    assert client.get("/catalog-import", headers=alice).status_code == 403
+    refused = client.post("/catalog/default/component/billing/refresh", headers=alice, follow_redirects=False)
+    assert refused.status_code == 403

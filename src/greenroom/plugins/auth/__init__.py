@@ -8,7 +8,7 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from greenroom import Permission, PluginContext, PluginManifest, ScheduledJob, __version__, hookimpl
+from greenroom import HeaderWidget, Permission, PluginContext, PluginManifest, ScheduledJob, __version__, hookimpl
 from greenroom.plugins.auth.config import AuthConfig
 from greenroom.plugins.auth.pages import AUDIT_PERMISSION, pages_router
 from greenroom.plugins.auth.routes import auth_router
@@ -79,3 +79,9 @@ def register_routes(ctx: PluginContext) -> APIRouter:
 @hookimpl
 def register_pages(ctx: PluginContext) -> APIRouter:
     return pages_router(lambda: runtime_of(ctx))
+
+
+@hookimpl
+def header_widgets() -> list[HeaderWidget]:
+    """A sign-out button, shown to people signed in with a session."""
+    return [HeaderWidget("sign-out", "auth/sign_out_widget.html", order=900)]
