@@ -161,3 +161,17 @@ def test_catalog_pages_follow_the_policy(portal_factory: Factory, tmp_path: Path
     assert client.get("/catalog-import", headers=alice).status_code == 403
     refused = client.post("/catalog/default/component/billing/refresh", headers=alice, follow_redirects=False)
     assert refused.status_code == 403
+
+
+def test_a_python_policy_decides_before_the_file(portal_factory: Factory, tmp_path: Path) -> None:
+    import release_bot_policy
+
+    (tmp_path / "policy.yaml").write_text(POLICY, encoding="utf-8")
+    config = org_config(tmp_path, **AUTH)
+    config["permission"] = {"enabled": True, "policy": str(tmp_path / "policy.yaml")}
+    client = portal_factory(config=config, plugins=[release_bot_policy])
+    body = {"items": [{"id": "1", "permission": {"type": "basic", "name": "catalog.location.create"}}]}
+    bot = client.post("/api/permission/authorize", json=body, headers=_as(client, "user:default/release-bot"))
+    assert bot.json()["items"][0]["result"] == "ALLOW"
+    alice = client.post("/api/permission/authorize", json=body, headers=_as(client, "user:default/alice"))
+    assert alice.json()["items"][0]["result"] == "DENY"
