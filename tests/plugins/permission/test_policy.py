@@ -175,3 +175,15 @@ def test_a_python_policy_decides_before_the_file(portal_factory: Factory, tmp_pa
     assert bot.json()["items"][0]["result"] == "ALLOW"
     alice = client.post("/api/permission/authorize", json=body, headers=_as(client, "user:default/alice"))
     assert alice.json()["items"][0]["result"] == "DENY"
+
+
+def test_entity_pages_do_not_link_related_entities_the_viewer_may_not_read(portal_factory: Factory,
+                                                                          tmp_path: Path) -> None:
+    policy = "roles:\n  - name: people\n    members: ['*']\n    allow: [{permission: catalog.entity.read, " \
+             "kinds: [user, group]}]\n"
+    client = _portal(portal_factory, tmp_path, policy)
+    alice = {**_as(client, "user:default/alice"), "accept": "text/html"}
+    page = client.get("/catalog/default/group/team-a", headers=alice)
+    assert page.status_code == 200
+    assert 'href="/catalog/default/user/alice"' in page.text
+    assert 'href="/catalog/default/component/checkout"' not in page.text

@@ -53,7 +53,7 @@ def add_entity_routes(router: APIRouter, ctx: PluginContext, get: Callable[[], C
         who = await ctx.identity.identify(request)
         engine = get().database.engine
         await run_in_threadpool(visible, request, kind, namespace, name)
-        page = await run_in_threadpool(entity_data.load, engine, kind, namespace, name, who)
+        page = await run_in_threadpool(entity_data.load, engine, kind, namespace, name, who, authz.filter(request))
         if isinstance(page, entity_data.Missing):
             return await templates.render(request, f"{TEMPLATE_DIR}/missing.html", {"missing": page},
                                           status_code=404)
