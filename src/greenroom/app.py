@@ -34,6 +34,7 @@ from greenroom.context import CoreServices, PluginContext, ServiceRegistry
 from greenroom.db import Database
 from greenroom.migrate import upgrade_all
 from greenroom.registry import LoadedPlugin, PluginError, discover, each, is_awaitable, plugin_manager, select
+from greenroom.services.audit import AuditService
 from greenroom.services.cache import Cache
 from greenroom.services.health import HealthCheck
 from greenroom.services.identity import IdentityService
@@ -42,12 +43,15 @@ from greenroom.services.scheduler import Scheduler
 from greenroom.services.url_reader import UrlReader
 from greenroom.slots import Slots
 from greenroom.web import branding, errors, health
-from greenroom.web.middleware import RequestContextMiddleware
+from greenroom.web.middleware import RequestContextMiddleware, SignInGateMiddleware
 from greenroom.web.templating import Templates
 
 log = logging.getLogger("greenroom")
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 RESERVED_PREFIXES = ("/api/", "/static/", "/branding", "/.well-known/", "/.backstage/", "/healthcheck")
+# Reachable without signing in, whatever the sign-in setup: health checks, static files and branding.
+PUBLIC_PATHS = ["/healthcheck", "/.backstage/health/", "/.well-known/health/", "/static/", "/branding.css",
+                "/branding/"]
 
 
 CONFIG_FILES_VARIABLE = "GREENROOM_WORKER_CONFIG_FILES"  # not GREENROOM_CONFIG_*: that prefix sets config keys
@@ -117,13 +121,14 @@ def _build(config_files: Iterable[Path] | None, env: Mapping[str, str] | None,
                           key="backend.database.url") from exc
     pm = plugin_manager(plugins)
     identity, permissions = IdentityService(), PermissionService()
+    identity.public_paths.extend(PUBLIC_PATHS)
     template_dirs = [d for p in plugins if (d := _plugin_dir(p) / "templates").is_dir()]
     templates = Templates(config, identity, permissions, template_dirs)
     templates.static_version = __version__
     core = CoreServices(config=config, database=database, scheduler=Scheduler(database.engine),
                         url_reader=UrlReader(config.backend.reading), identity=identity,
                         permissions=permissions, services=ServiceRegistry(), plugin_manager=pm,
-                        templates=templates)
+                        templates=templates, audit=AuditService())
     contexts = {p.id: PluginContext(plugin=p.manifest, config=plugin_configs.get(p.id), core=core,
                                     logger=logging.getLogger(f"greenroom.plugin.{p.id}"),
                                     cache=Cache(p.id)) for p in plugins}
@@ -160,6 +165,7 @@ def _build(config_files: Iterable[Path] | None, env: Mapping[str, str] | None,
         if static.is_dir():
             app.mount(f"/static/{plugin.id}", StaticFiles(directory=static), name=f"static-{plugin.id}")
     errors.install(app, templates)
+    app.add_middleware(SignInGateMiddleware, identity=identity)
     app.add_middleware(RequestContextMiddleware)
     return app
 

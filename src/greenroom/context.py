@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from greenroom.config.models import CoreConfig
 from greenroom.db import Database
 from greenroom.manifest import PluginManifest
+from greenroom.services.audit import AuditService
 from greenroom.services.cache import Cache
 from greenroom.services.identity import IdentityService
 from greenroom.services.permissions import PermissionService
@@ -67,6 +68,7 @@ class CoreServices:
     services: ServiceRegistry
     plugin_manager: pluggy.PluginManager
     templates: Templates
+    audit: AuditService = field(default_factory=AuditService)
     # Every running plugin's context, in start-up order (filled once they are all made).
     contexts: dict[str, PluginContext] = field(default_factory=dict)
 
@@ -117,6 +119,10 @@ class PluginContext:
     @property
     def permissions(self) -> PermissionService:
         return self.core.permissions
+
+    @property
+    def audit(self) -> AuditService:
+        return self.core.audit
 
     @property
     def services(self) -> ServiceRegistry:

@@ -1,12 +1,14 @@
 """Permissions: plugins declare them, a policy decides.
 
-The core ships the allow-all policy that a portal without sign-in needs; the auth plugin replaces it with
-policy files and conditional decisions.
+The core ships the allow-all policy that a portal without sign-in needs; the `permission` plugin replaces it with
+policy files and conditional decisions. A conditional decision carries conditions in Backstage's shape
+(`{allOf|anyOf: [...]}`, `{not: ...}`, leaves `{rule, resourceType, params}`); the plugin that owns the resource
+type turns them into a filter inside its own SQL queries, and registers a checker for single resources.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -30,11 +32,33 @@ class Permission:
     description: str = ""
     attributes: dict[str, Any] = field(default_factory=dict)
 
+    def as_json(self) -> dict[str, Any]:
+        """Backstage's permission shape: `{type, name, attributes, resourceType?}`."""
+        body: dict[str, Any] = {"type": "resource" if self.resource_type else "basic", "name": self.name,
+                                "attributes": {"action": self.action, **self.attributes}}
+        if self.resource_type:
+            body["resourceType"] = self.resource_type
+        return body
+
+
+@dataclass(frozen=True)
+class PolicyDecision:
+    """A policy's answer; `conditions` is set (in Backstage's shape) when the result is CONDITIONAL."""
+
+    result: Decision
+    conditions: dict[str, Any] | None = None
+
 
 class PermissionPolicy(Protocol):
     """Decides whether an identity may use a permission."""
 
     def decide(self, identity: Identity | None, permission: Permission) -> Decision: ...
+
+
+class ConditionalPolicy(Protocol):
+    """A policy that may answer CONDITIONAL, with conditions on the permission's resource type."""
+
+    def evaluate(self, identity: Identity | None, permission: Permission) -> PolicyDecision: ...
 
 
 class AllowAllPolicy:
@@ -44,12 +68,18 @@ class AllowAllPolicy:
         return Decision.ALLOW
 
 
+# Whether one resource (by ref) satisfies conditions: registered by the plugin that owns the resource type.
+ConditionChecker = Callable[[str, dict[str, Any]], bool]
+
+
 class PermissionService:
     """Holds the declared permissions and asks the policy about them."""
 
-    def __init__(self, policy: PermissionPolicy | None = None) -> None:
-        self.policy: PermissionPolicy = policy or AllowAllPolicy()
+    def __init__(self, policy: PermissionPolicy | ConditionalPolicy | None = None) -> None:
+        self.policy: PermissionPolicy | ConditionalPolicy = policy or AllowAllPolicy()
         self._declared: dict[str, Permission] = {}
+        self._owners: dict[str, str] = {}
+        self._checkers: dict[str, tuple[str, ConditionChecker]] = {}
 
     def declare(self, owner: str, permissions: Iterable[Permission]) -> None:
         """Record the permissions a plugin defines; a name declared twice is a start-up error."""
@@ -57,17 +87,51 @@ class PermissionService:
             if perm.name in self._declared:
                 raise ValueError(f"permission {perm.name!r} of plugin {owner!r} is already declared")
             self._declared[perm.name] = perm
+            self._owners[perm.name] = owner
 
     @property
     def declared(self) -> dict[str, Permission]:
         return dict(self._declared)
 
-    def authorize(self, identity: Identity | None, name: str) -> Decision:
-        """The policy's decision for a declared permission; unknown names are denied."""
+    def owner_of(self, name: str) -> str | None:
+        """The id of the plugin that declared permission `name`."""
+        return self._owners.get(name)
+
+    def register_checker(self, resource_type: str, owner: str, checker: ConditionChecker) -> None:
+        """Let the plugin owning `resource_type` resolve conditional decisions about one resource."""
+        self._checkers[resource_type] = (owner, checker)
+
+    def evaluate(self, identity: Identity | None, name: str) -> PolicyDecision:
+        """The policy's full decision (with conditions) for a declared permission; unknown names are denied."""
         perm = self._declared.get(name)
         if perm is None:
+            return PolicyDecision(Decision.DENY)
+        # A service caller restricted to some permissions (claims["permissions"]) gets nothing else, whatever
+        # the policy.
+        limited = identity.claims.get("permissions") if identity is not None else None
+        if identity is not None and identity.principal == "service" and isinstance(limited, list) \
+                and name not in limited:
+            return PolicyDecision(Decision.DENY)
+        evaluate = getattr(self.policy, "evaluate", None)
+        if evaluate is not None:
+            found: PolicyDecision = evaluate(identity, perm)
+            return found
+        return PolicyDecision(self.policy.decide(identity, perm))  # type: ignore[union-attr]
+
+    def authorize(self, identity: Identity | None, name: str) -> Decision:
+        """The policy's decision for a declared permission; unknown names are denied."""
+        return self.evaluate(identity, name).result
+
+    def authorize_resource(self, identity: Identity | None, name: str, resource_ref: str) -> Decision:
+        """ALLOW or DENY for one resource: conditions are checked by the resource type's owner."""
+        decision = self.evaluate(identity, name)
+        if decision.result is not Decision.CONDITIONAL:
+            return decision.result
+        perm = self._declared[name]
+        checker = self._checkers.get(perm.resource_type or "")
+        if checker is None or decision.conditions is None:
             return Decision.DENY
-        return self.policy.decide(identity, perm)
+        return Decision.ALLOW if checker[1](resource_ref, decision.conditions) else Decision.DENY
 
     def allowed(self, identity: Identity | None, name: str | None) -> bool:
         """True when `name` is None or the policy allows it outright."""

@@ -10,7 +10,7 @@ from typing import Any
 import click
 from fastapi import APIRouter
 
-from greenroom import NavItem, PluginContext, PluginManifest, ScheduledJob, __version__, hookimpl
+from greenroom import NavItem, Permission, PluginContext, PluginManifest, ScheduledJob, __version__, hookimpl
 from greenroom.plugins.catalog import cli as catalog_cli
 from greenroom.plugins.catalog import extension_points, pages, views
 from greenroom.plugins.catalog.api import catalog_router
@@ -19,6 +19,7 @@ from greenroom.plugins.catalog.ingest.files import FileReader, is_glob
 from greenroom.plugins.catalog.ingest.rules import RuleSet
 from greenroom.plugins.catalog.ingest.setup import build_readers
 from greenroom.plugins.catalog.model import default_registry
+from greenroom.plugins.catalog.permissions import PERMISSIONS, RESOURCE, checker
 from greenroom.plugins.catalog.processing.engine import ProcessingEngine, random_interval
 from greenroom.plugins.catalog.processing.orchestrator import Orchestrator, location_entity
 from greenroom.plugins.catalog.processing.types import LocationSpec
@@ -99,6 +100,7 @@ def startup(ctx: PluginContext) -> None:
     service.connect_extensions = lambda: _connect_extensions(ctx, service)
     _state.setdefault(id(ctx.core), _State()).service = service
     ctx.provide(CATALOG_SERVICE, service)
+    ctx.permissions.register_checker(RESOURCE, ctx.plugin.id, checker(engine))
     specs = [config_location_spec(loc.type, loc.target) for loc in config.locations]
     service.connection(CONFIG_PROVIDER).apply_full([(location_entity(s), s.key) for s in specs])
     service.sync_registered()
@@ -144,6 +146,12 @@ def scheduled_jobs(ctx: PluginContext) -> list[ScheduledJob]:
     jobs: list[Any] = [ScheduledJob("process", process, interval=1.0, scope="local", timeout=3600)]
     jobs.append(ScheduledJob("orphan-cleanup", orphans, interval=30.0, initial_delay=30.0))
     return jobs
+
+
+@hookimpl
+def permissions() -> list[Permission]:
+    """Backstage's catalog permissions; reads are resource permissions on `catalog-entity`."""
+    return PERMISSIONS
 
 
 @hookimpl

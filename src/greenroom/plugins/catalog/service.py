@@ -80,6 +80,38 @@ class CatalogService:
         self.connect_extensions: Callable[[], None] | None = None
         self._extensions_lock = threading.Lock()
 
+    def find_entities(self, predicate: dict[str, Any], limit: int = 10) -> list[dict[str, Any]]:
+        """Stored entities matching a filter predicate (Backstage's predicate language), at most `limit`."""
+        from greenroom.plugins.catalog.api.common import run
+        from greenroom.plugins.catalog.api.predicates import compile_predicate
+
+        sql, params = compile_predicate(predicate)
+        with self.database.engine.connect() as conn:
+            rows = run(conn, f"SELECT f.final_entity FROM catalog_final_entities f WHERE {sql} "
+                             f"ORDER BY f.id LIMIT {int(limit)}", params)
+        return [orjson.loads(r[0]) for r in rows]
+
+    def ownership_refs(self, user_ref: str) -> list[str]:
+        """The refs a user owns through: the user, its groups (`memberOf`) and their parents (`childOf`)."""
+        from greenroom.plugins.catalog.api.common import marks, run
+
+        user = user_ref.lower()
+        found = [user]
+        with self.database.engine.connect() as conn:
+            frontier = [r[0] for r in run(conn, "SELECT target_entity_ref FROM catalog_relations "
+                                                "WHERE source_entity_ref = ? AND type = 'memberOf'", [user])]
+            seen = {user}
+            while frontier:
+                fresh = [g for g in dict.fromkeys(frontier) if g not in seen]
+                seen.update(fresh)
+                found += fresh
+                if not fresh:
+                    break
+                frontier = [r[0] for r in run(conn, "SELECT target_entity_ref FROM catalog_relations WHERE "
+                                                    f"source_entity_ref IN ({marks(len(fresh))}) AND type = 'childOf'",
+                                              fresh)]
+        return found
+
     def connection(self, provider: str) -> EntityProviderConnection:
         """The provider connection for `provider` (created on first use)."""
         if provider not in self.providers:

@@ -12,6 +12,7 @@ from fastapi import APIRouter
 from greenroom import PluginContext
 from greenroom.plugins.catalog.api.entity_routes import add_entity_routes
 from greenroom.plugins.catalog.api.location_routes import add_location_routes
+from greenroom.plugins.catalog.permissions import CatalogAuthz
 from greenroom.plugins.catalog.service import CATALOG_SERVICE, CatalogService
 
 
@@ -23,6 +24,7 @@ def catalog_router(ctx: PluginContext) -> APIRouter:
         return services.get(CATALOG_SERVICE)
 
     router = APIRouter(tags=["catalog"])
-    add_entity_routes(router, get)
-    add_location_routes(router, get)
+    authz = CatalogAuthz(ctx.permissions)
+    add_entity_routes(router, get, authz, ctx.audit)
+    add_location_routes(router, get, authz, ctx.audit)
     return router

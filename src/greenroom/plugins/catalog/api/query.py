@@ -38,6 +38,8 @@ class QueryRequest:
     # GET queries keep their filter under "filter", POST ones under "query": catalog-client looks for "query"
     # in a cursor to decide whether the next page is asked with POST.
     predicate_key: str = "filter"
+    # The caller's permission filter: applied to every page, never written into cursors.
+    authorization: dict[str, Any] | None = None
 
     def to_cursor(self, after: list[Any], previous: bool, total: int) -> str:
         """The cursor continuing this query from `after`, forwards or backwards."""
@@ -88,10 +90,11 @@ def parse_order_field(value: str) -> tuple[str, bool]:
 def _where(request: QueryRequest) -> tuple[list[str], list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
-    if request.predicate is not None:
-        sql, found = compile_predicate(request.predicate)
-        clauses.append(sql)
-        params += found
+    for predicate in (request.predicate, request.authorization):
+        if predicate is not None:
+            sql, found = compile_predicate(predicate)
+            clauses.append(sql)
+            params += found
     term = (request.term or "").strip()
     if term:
         fields = [f.lower() for f in (request.term_fields or [request.order_field or "metadata.uid"])]

@@ -10,8 +10,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from greenroom import PluginContext
+from greenroom.plugins.catalog.api.filters import combine
 from greenroom.plugins.catalog.pages import importer, listing, stars
 from greenroom.plugins.catalog.pages.common import TEMPLATE_DIR, check_same_origin, is_htmx_fragment
+from greenroom.plugins.catalog.permissions import LOCATION_CREATE, LOCATION_READ, CatalogAuthz
 from greenroom.plugins.catalog.service import CatalogService
 
 RESULTS_ID = "catalog-results"
@@ -20,6 +22,7 @@ RESULTS_ID = "catalog-results"
 def add_browse_routes(router: APIRouter, ctx: PluginContext, get: Callable[[], CatalogService]) -> None:
     """Register the index, unprocessed and import pages on `router`."""
     templates = ctx.templates
+    authz = CatalogAuthz(ctx.permissions)
 
     @router.get("/catalog")
     async def index(request: Request) -> Response:
@@ -31,8 +34,9 @@ def add_browse_routes(router: APIRouter, ctx: PluginContext, get: Callable[[], C
             starred = None
             if query.starred:
                 starred = stars.uids_of(engine, stars.starred_refs(engine, who.user_ref)) if who else []
-            predicate = listing.predicate_of(query, who.ownership_refs if who else (), starred)
-            return listing.fetch(engine, query, predicate), listing.filter_options(engine)
+            visible = authz.filter(request)
+            predicate = combine(listing.predicate_of(query, who.ownership_refs if who else (), starred), visible)
+            return listing.fetch(engine, query, predicate), listing.filter_options(engine, visible)
 
         result, options = await run_in_threadpool(work)
         context: dict[str, Any] = {"query": query, "result": result, "options": options,
@@ -47,6 +51,7 @@ def add_browse_routes(router: APIRouter, ctx: PluginContext, get: Callable[[], C
 
     @router.get("/catalog/unprocessed")
     async def unprocessed(request: Request, page: int = 1, mine: str | None = None) -> Response:
+        authz.require(request, LOCATION_READ)  # it shows where entities come from and why they failed
         who = await ctx.identity.identify(request)
         page = max(1, page)
         owners = None if mine != "1" else {r.lower() for r in (who.ownership_refs if who else ())}
@@ -59,14 +64,18 @@ def add_browse_routes(router: APIRouter, ctx: PluginContext, get: Callable[[], C
 
     @router.get("/catalog-import")
     async def import_page(request: Request) -> Response:
+        authz.require(request, LOCATION_CREATE)
         return await templates.render(request, f"{TEMPLATE_DIR}/import.html",
                                       {"result": None, "readonly": get().config.readonly})
 
     @router.post("/catalog-import")
     async def import_submit(request: Request, target: str = Form(""), action: str = Form("preview")) -> Response:
         check_same_origin(request)
+        authz.require(request, LOCATION_CREATE)
         service = get()
         result = await run_in_threadpool(importer.run_import, service, target[:2000], action != "import")
+        if result.imported:
+            ctx.audit.record_request(request, "catalog.location.register", target[:2000])
         status = 400 if result.error else 200
         return await templates.render(request, f"{TEMPLATE_DIR}/import.html",
                                       {"result": result, "readonly": service.config.readonly},

@@ -65,8 +65,10 @@ def _targets(entity: Mapping[str, Any]) -> list[LocationTarget]:
             for t in raw if isinstance(t, str)]
 
 
-def load(engine: Engine, kind: str, namespace: str, name: str, who: Identity | None) -> EntityPage | Missing:
-    """The entity page's data, or what is known about an entity that is missing."""
+def load(engine: Engine, kind: str, namespace: str, name: str, who: Identity | None,
+         visible: dict[str, Any] | None = None) -> EntityPage | Missing:
+    """The entity page's data, or what is known about an entity that is missing; related entities outside
+    `visible` (the viewer's permission filter) are not looked up."""
     ref = name_ref(kind, namespace, name)
     with engine.connect() as conn:
         data = by_ref(conn, ref)
@@ -81,7 +83,7 @@ def load(engine: Engine, kind: str, namespace: str, name: str, who: Identity | N
     extra: dict[str, list[str]] = {}
     if ref.startswith("location:"):
         extra["Emitted entities"] = relations.location_children(engine, ref)
-    sections, views = relations.build_sections(engine, entity, extra)
+    sections, views = relations.build_sections(engine, entity, extra, visible)
     facts = view.about(entity, views)
     annotations = mapping(meta.get("annotations"))
     return EntityPage(

@@ -20,6 +20,7 @@ from greenroom.plugins.catalog.api.query import QueryRequest, run_query
 from greenroom.plugins.catalog.pages import entity as view
 from greenroom.plugins.catalog.pages import entity_data, stars
 from greenroom.plugins.catalog.pages.common import TEMPLATE_DIR, check_same_origin, entity_path, ref_view, safe_next
+from greenroom.plugins.catalog.permissions import ENTITY_READ, ENTITY_REFRESH, LOCATION_DELETE, CatalogAuthz
 from greenroom.plugins.catalog.processing.types import ANNOTATION_ORIGIN_LOCATION
 from greenroom.plugins.catalog.service import CatalogService, StoredLocation
 
@@ -41,12 +42,18 @@ def _location_entities(service: CatalogService, location: StoredLocation) -> lis
 def add_entity_routes(router: APIRouter, ctx: PluginContext, get: Callable[[], CatalogService]) -> None:
     """Register the entity page and its actions on `router`."""
     templates = ctx.templates
+    authz = CatalogAuthz(ctx.permissions)
+
+    def visible(request: Request, kind: str, namespace: str, name: str, permission: str = ENTITY_READ) -> None:
+        authz.require_entity(request, get().database.engine, permission, entities.name_ref(kind, namespace, name),
+                             missing_status=404 if permission == ENTITY_READ else 403)
 
     @router.get(ENTITY)
     async def entity_page(request: Request, namespace: str, kind: str, name: str, tab: str = "") -> Response:
         who = await ctx.identity.identify(request)
         engine = get().database.engine
-        page = await run_in_threadpool(entity_data.load, engine, kind, namespace, name, who)
+        await run_in_threadpool(visible, request, kind, namespace, name)
+        page = await run_in_threadpool(entity_data.load, engine, kind, namespace, name, who, authz.filter(request))
         if isinstance(page, entity_data.Missing):
             return await templates.render(request, f"{TEMPLATE_DIR}/missing.html", {"missing": page},
                                           status_code=404)
@@ -73,6 +80,7 @@ def add_entity_routes(router: APIRouter, ctx: PluginContext, get: Callable[[], C
     @router.post(ENTITY + "/refresh")
     async def refresh(request: Request, namespace: str, kind: str, name: str) -> Response:
         check_same_origin(request)
+        await run_in_threadpool(visible, request, kind, namespace, name, ENTITY_REFRESH)
         await run_in_threadpool(entities.refresh, get().database.engine, entities.name_ref(kind, namespace, name))
         return RedirectResponse(entity_path(kind, namespace, name) + "?refreshed=1", status_code=303)
 
@@ -88,6 +96,7 @@ def add_entity_routes(router: APIRouter, ctx: PluginContext, get: Callable[[], C
 
     @router.get(ENTITY + "/unregister")
     async def unregister_page(request: Request, namespace: str, kind: str, name: str) -> Response:
+        authz.require(request, LOCATION_DELETE)
         location, reason, emitted = await run_in_threadpool(registered, kind, namespace, name)
         return await templates.render(request, f"{TEMPLATE_DIR}/unregister.html", {
             "href": entity_path(kind, namespace, name), "ref": entities.name_ref(kind, namespace, name),
@@ -97,11 +106,13 @@ def add_entity_routes(router: APIRouter, ctx: PluginContext, get: Callable[[], C
     @router.post(ENTITY + "/unregister")
     async def unregister(request: Request, namespace: str, kind: str, name: str) -> Response:
         check_same_origin(request)
+        authz.require(request, LOCATION_DELETE)
         # The location is found again from the entity rather than taken from the form, which anyone can edit.
         location, reason, emitted = await run_in_threadpool(registered, kind, namespace, name)
         if location is None:
             raise HTTPException(404, reason or "this entity has no registered location")
         await run_in_threadpool(locations.remove, get(), location.id)
+        ctx.audit.record_request(request, "catalog.location.unregister", f"{location.type}:{location.target}")
         return await templates.render(request, f"{TEMPLATE_DIR}/unregister.html", {
             "href": entity_path(kind, namespace, name), "ref": entities.name_ref(kind, namespace, name),
             "location": location, "reason": "", "emitted": emitted, "done": True, "readonly": False})

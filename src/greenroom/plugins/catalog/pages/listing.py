@@ -213,7 +213,7 @@ class Option:
     count: int
 
 
-def filter_options(engine: Engine) -> dict[str, list[Option]]:
+def filter_options(engine: Engine, visible: dict[str, Any] | None = None) -> dict[str, list[Option]]:
     """Every value of each filter field with its count, over the whole catalog, cached for the catalog's
     current generation (so a change shows at once, and an unchanged catalog never counts twice).
 
@@ -222,13 +222,22 @@ def filter_options(engine: Engine) -> dict[str, list[Option]]:
     (about ten times slower at 100,000 entities). Filters match case-insensitively, so the value is enough;
     kinds get their usual spelling back for display."""
     keys = [k.lower() for k in FILTERS.values()]
+    # Under a conditional permission policy only what the viewer may read is counted, so the menus do not
+    # reveal owners or tags of entities they cannot see.
+    clause, params = compile_predicate(visible) if visible is not None else ("", [])
     with engine.connect() as conn:
-        return results(conn).get(conn, ("pages:facets",), lambda: _options(conn, keys))
+        return results(conn).get(conn, ("pages:facets", clause, orjson.dumps(params)),
+                                 lambda: _options(conn, keys, clause, params))
 
 
-def _options(conn: Connection, keys: list[str]) -> dict[str, list[Option]]:
-    rows = run(conn, f"SELECT key, value, COUNT(*) FROM catalog_search WHERE key IN ({marks(len(keys))}) "
-                     "AND value IS NOT NULL GROUP BY key, value", keys)
+def _options(conn: Connection, keys: list[str], clause: str, params: list[Any]) -> dict[str, list[Option]]:
+    if clause:
+        rows = run(conn, "SELECT s.key, s.value, COUNT(*) FROM catalog_search s JOIN catalog_final_entities f "
+                         f"ON f.id = s.entity WHERE s.key IN ({marks(len(keys))}) AND s.value IS NOT NULL "
+                         f"AND {clause} GROUP BY s.key, s.value", [*keys, *params])
+    else:
+        rows = run(conn, f"SELECT key, value, COUNT(*) FROM catalog_search WHERE key IN ({marks(len(keys))}) "
+                         "AND value IS NOT NULL GROUP BY key, value", keys)
     by_key: dict[str, list[tuple[str, int]]] = {k: [] for k in keys}
     for key, value, count in rows:
         by_key[key].append((str(value), int(count)))

@@ -102,12 +102,13 @@ def plan(entity: Mapping[str, Any], extra: Mapping[str, list[str]] | None = None
     return out
 
 
-def lookup(engine: Engine, refs: list[str]) -> dict[str, Mapping[str, Any]]:
-    """The catalog's entities (a few fields each) for the refs that exist, by stored ref."""
+def lookup(engine: Engine, refs: list[str], visible: dict[str, Any] | None = None) -> dict[str, Mapping[str, Any]]:
+    """The catalog's entities (a few fields each) for the refs that exist (and match `visible`, the viewer's
+    permission filter), by stored ref."""
     unique = list(dict.fromkeys(refs))
     if not unique:
         return {}
-    body = orjson.loads(by_refs(engine, unique, None, projector(LOOKUP_FIELDS)))
+    body = orjson.loads(by_refs(engine, unique, visible, projector(LOOKUP_FIELDS)))
     found: dict[str, Mapping[str, Any]] = {}
     for ref, item in zip(unique, body["items"], strict=True):
         if item is not None:
@@ -129,13 +130,14 @@ def dangling(engine: Engine, entity: Mapping[str, Any]) -> list[tuple[str, str]]
     return [(rel, ref) for rel, ref in pairs if ref.lower() not in found]
 
 
-def build_sections(engine: Engine, entity: Mapping[str, Any],
-                   extra: Mapping[str, list[str]] | None = None) -> tuple[list[Section], dict[str, RefView]]:
-    """The entity's relation sections, and every ref shown (About card ones too) as a `RefView` by ref."""
+def build_sections(engine: Engine, entity: Mapping[str, Any], extra: Mapping[str, list[str]] | None = None,
+                   visible: dict[str, Any] | None = None) -> tuple[list[Section], dict[str, RefView]]:
+    """The entity's relation sections, and every ref shown (About card ones too) as a `RefView` by ref; entities
+    the viewer may not read (outside `visible`) are shown as bare refs, without their titles or links."""
     planned = plan(entity, extra)
     about = [r for rel in ABOUT_RELATIONS for r in relation_targets(entity).get(rel, [])]
     shown = [r for _, refs in planned for r in refs[:MAX_PER_SECTION]] + about
-    found = lookup(engine, shown)
+    found = lookup(engine, shown, visible)
     views: dict[str, RefView] = {}
     for ref in shown:
         view = ref_view(ref, exists=ref.lower() in found, entity=found.get(ref.lower()))
