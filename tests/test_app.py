@@ -25,7 +25,7 @@ def enabled(*ids: str, **sections: object) -> dict[str, object]:
 def test_builtins_run_and_outside_plugin_is_off_until_enabled(portal_factory: Factory) -> None:
     client = portal_factory()
     ids = [p["id"] for p in client.get("/api/plugins").json()["items"]]
-    assert ids == ["catalog", "home", "plugins"]
+    assert ids == ["catalog", "home", "plugins", "search"]
     assert client.get("/api/hello/greetings").status_code == 404
 
 
