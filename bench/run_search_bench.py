@@ -193,8 +193,16 @@ def run(store: str, data: Path, args: argparse.Namespace) -> dict[str, Any]:
             core = client.app.state.portal.core  # type: ignore[attr-defined]
             catalog, search = core.services.get(CATALOG_SERVICE), core.services.get(SEARCH_SERVICE)
             started = time.monotonic()
-            while catalog.run_until_idle(max_seconds=600):
-                pass
+            while True:
+                try:
+                    if not catalog.run_until_idle(max_seconds=600):
+                        break
+                except Exception as exc:
+                    # Processing and the stitch helper process can deadlock on PostgreSQL under load (a catalog
+                    # issue, reported separately); the pass is simply run again.
+                    if "deadlock" not in str(exc):
+                        raise
+                    log(f"{store}: catalog processing hit a deadlock; running it again")
             log(f"{store}: catalog processed in {time.monotonic() - started:.0f}s")
             started = time.monotonic()
             passes = search.indexer.full()

@@ -134,7 +134,10 @@ def test_tab_walks_brand_then_nav_links_in_order_with_visible_focus(page: Any) -
         active = page.evaluate(ACTIVE)
         assert active["inSidebar"] and "nav-link" in active["cls"] and active["href"] == href
         assert active["outline"] == "solid", "keyboard focus on a nav link has no visible outline"
-    # After the sidebar comes the header's theme button (the hidden menu button is skipped on desktops).
+    # After the sidebar come the header's widgets (the search plugin's box), then its theme button (the hidden
+    # menu button is skipped on desktops).
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => document.activeElement.id") == "global-search"
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.hasAttribute('data-theme-toggle')")
     with page.expect_navigation():
