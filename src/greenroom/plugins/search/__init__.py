@@ -75,11 +75,19 @@ def shutdown(ctx: PluginContext) -> None:
 
 @hookimpl
 def search_collators(services: ServiceRegistry) -> list[Any]:
-    """The built-in `software-catalog` collator, when the catalog is enabled."""
+    """The built-in collators: `software-catalog` when the catalog runs, `techdocs` when TechDocs does."""
     from greenroom.plugins.catalog.service import CATALOG_SERVICE
+    from greenroom.plugins.search.collators.techdocs import TechDocsCollator
+    from greenroom.plugins.techdocs.service import TECHDOCS_SERVICE
 
+    found: list[Any] = []
     catalog = services.find(CATALOG_SERVICE)
-    return [CatalogCollator(catalog)] if catalog is not None else []
+    if catalog is not None:
+        found.append(CatalogCollator(catalog))
+    techdocs = services.find(TECHDOCS_SERVICE)
+    if techdocs is not None:
+        found.append(TechDocsCollator(techdocs))
+    return found
 
 
 @hookimpl

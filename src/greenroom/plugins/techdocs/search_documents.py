@@ -35,41 +35,57 @@ def _location(base: str, path: str) -> str:
     return base + quote(page) + (f"#{quote(anchor, safe='-_.~')}" if anchor else "")
 
 
-def documents(service: TechDocsService) -> Iterator[dict[str, Any]]:
-    """Yield one search document per indexed section of every documented entity's published site."""
+def documents(service: TechDocsService, built_after: float | None = None,
+              newest: list[float] | None = None) -> Iterator[dict[str, Any]]:
+    """Yield one search document per indexed section of every documented entity's published site.
+
+    With `built_after` (a build time in milliseconds), only sites built later are read; `newest`, when given,
+    gets the latest build time seen appended, for the caller's next `built_after`."""
+    latest = built_after or 0.0
     for entity in service.catalog.documented():
         triplet = Triplet.of(entity)
         meta = service.metadata(triplet)
         if meta is None:
             continue
-        raw = service.read_file(triplet, SEARCH_INDEX)
-        try:
-            index = json.loads(raw) if raw is not None else {}
-        except ValueError:
-            continue
-        docs = index.get("docs") if isinstance(index, dict) else None
-        if not isinstance(docs, list):
-            continue
         stamp = meta.get("build_timestamp")
-        modified = datetime.fromtimestamp(stamp / 1000, UTC).isoformat() if isinstance(stamp, int | float) else None
-        metadata = entity.get("metadata") or {}
-        for doc in docs:
-            if not isinstance(doc, Mapping):
-                continue
-            path = str(doc.get("location") or "")
-            if path.startswith(("/", "http:", "https:")) or ".." in path.split("/"):
-                continue  # the index is input from the docs folder too: only locations inside the site
-            yield {
-                "title": str(doc.get("title") or ""),
-                "text": str(doc.get("text") or "")[:MAX_TEXT],
-                "location": _location(triplet.docs_href, path),
-                "path": path,
-                "kind": triplet.kind,
-                "namespace": triplet.namespace,
-                "name": triplet.name,
-                "entityTitle": str(metadata.get("title") or triplet.name),
-                "componentType": _spec(entity, "type"),
-                "lifecycle": _spec(entity, "lifecycle"),
-                "owner": _owner(entity),
-                "lastModified": modified,
-            }
+        built = float(stamp) if isinstance(stamp, int | float) else 0.0
+        latest = max(latest, built)
+        if built_after is not None and built <= built_after:
+            continue
+        yield from _site_documents(service, entity, triplet, stamp)
+    if newest is not None:
+        newest.append(latest)
+
+
+def _site_documents(service: TechDocsService, entity: Mapping[str, Any], triplet: Triplet,
+                    stamp: Any) -> Iterator[dict[str, Any]]:
+    raw = service.read_file(triplet, SEARCH_INDEX)
+    try:
+        index = json.loads(raw) if raw is not None else {}
+    except ValueError:
+        return
+    docs = index.get("docs") if isinstance(index, dict) else None
+    if not isinstance(docs, list):
+        return
+    modified = datetime.fromtimestamp(stamp / 1000, UTC).isoformat() if isinstance(stamp, int | float) else None
+    metadata = entity.get("metadata") or {}
+    for doc in docs:
+        if not isinstance(doc, Mapping):
+            continue
+        path = str(doc.get("location") or "")
+        if path.startswith(("/", "http:", "https:")) or ".." in path.split("/"):
+            continue  # the index is input from the docs folder too: only locations inside the site
+        yield {
+            "title": str(doc.get("title") or ""),
+            "text": str(doc.get("text") or "")[:MAX_TEXT],
+            "location": _location(triplet.docs_href, path),
+            "path": path,
+            "kind": triplet.kind,
+            "namespace": triplet.namespace,
+            "name": triplet.name,
+            "entityTitle": str(metadata.get("title") or triplet.name),
+            "componentType": _spec(entity, "type"),
+            "lifecycle": _spec(entity, "lifecycle"),
+            "owner": _owner(entity),
+            "lastModified": modified,
+        }
