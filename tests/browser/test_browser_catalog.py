@@ -238,7 +238,7 @@ def test_refresh_then_unregister_with_confirmation(page: Any, catalog_server: tu
     _wait_for(entity_url, catalog_server[1] / "server.log")
     page.goto(entity_url)
     page.get_by_role("button", name="Refresh").click()
-    assert "Refresh scheduled" in page.get_by_role("status").first.inner_text()
+    assert "Refresh scheduled" in page.locator(".gr-notice[role=status]").inner_text()
     page.get_by_role("link", name="Unregister").click()
     assert page.locator("h1").inner_text() == "Unregister this location?"
     assert page.get_by_role("link", name="short-lived", exact=True).count() == 1  # what goes, listed first

@@ -95,7 +95,9 @@ def start(factory: Factory, tmp_path: Path, entities: str = ENTITIES, plugins: l
                           "rules": [{"allow": ALL_KINDS}], "processingInterval": False,
                           "allowedFileRoots": [str(tmp_path)]},
               # Long intervals: the tests run every pass themselves, so results never depend on timing.
-              "search": {"incrementalInterval": {"hours": 1}, **search}}
+              "search": {"incrementalInterval": {"hours": 1}, **search},
+              # The docs fixture plugin stands in for TechDocs' pages (type `techdocs`), without MkDocs builds.
+              "plugins": {"disable": ["techdocs"]}}
     client = factory(config=config, plugins=[docs_fixture] if plugins is None else plugins)
     catalog_of(client).run_until_idle(60)
     results = search_of(client).indexer.full()

@@ -114,4 +114,4 @@ def test_third_party_collator_with_checkpoints_and_a_failing_one(portal_factory:
     assert feed.asked[-1] == "1"
     assert titles(query(client, term="descaling")) == ["Coffee machine descaling"]
     assert query(client, term="printer")["results"] == []
-    assert sorted(service.types()) == ["broken", "software-catalog", "tickets"]
+    assert sorted(service.types()) == ["broken", "software-catalog", "techdocs", "tickets"]
