@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -229,3 +230,18 @@ class ServerControl:
 @pytest.fixture
 def server_control() -> ServerControl:
     return ServerControl()
+
+
+@contextmanager
+def strict_page(browser: Any, base_url: str, **options: Any) -> Iterator[Any]:
+    """A page of a new context on `base_url` that fails the test on any script error or dialog (an alert()
+    from hostile text would be one)."""
+    context = browser.new_context(base_url=base_url, **options)
+    context.set_default_timeout(10_000)
+    errors: list[str] = []
+    opened = context.new_page()
+    opened.on("pageerror", lambda exc: errors.append(str(exc)))
+    opened.on("dialog", lambda dialog: errors.append(f"dialog: {dialog.message}"))
+    yield opened
+    context.close()
+    assert errors == [], errors

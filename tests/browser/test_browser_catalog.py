@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import HOST, clean_env, free_port, wait_healthy
+from .conftest import HOST, clean_env, free_port, strict_page, wait_healthy
 from .test_browser_screenshots import VIEWPORT, shoot
 
 pytestmark = pytest.mark.browser
@@ -116,15 +116,8 @@ def _wait_for(url: str, log_path: Path, timeout: float = 30.0) -> None:
 
 @pytest.fixture
 def page(browser: Any, catalog_server: tuple[str, Path]) -> Iterator[Any]:
-    context = browser.new_context(base_url=catalog_server[0], viewport=VIEWPORT, color_scheme="light")
-    context.set_default_timeout(10_000)
-    errors: list[str] = []
-    opened = context.new_page()
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    opened.on("dialog", lambda dialog: errors.append(f"dialog: {dialog.message}"))
-    yield opened
-    context.close()
-    assert errors == [], errors  # no script error, and no alert() from entity text
+    with strict_page(browser, catalog_server[0], viewport=VIEWPORT, color_scheme="light") as opened:
+        yield opened
 
 
 def _names(page: Any) -> list[str]:

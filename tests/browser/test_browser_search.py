@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import HOST, clean_env, free_port, greenroom_command, wait_healthy
+from .conftest import HOST, clean_env, free_port, greenroom_command, strict_page, wait_healthy
 
 pytestmark = pytest.mark.browser
 
@@ -96,15 +96,8 @@ def search_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
 
 @pytest.fixture
 def page(browser: Any, search_server: tuple[str, Path, Path]) -> Iterator[Any]:
-    context = browser.new_context(base_url=search_server[0], viewport={"width": 1280, "height": 800})
-    context.set_default_timeout(10_000)
-    errors: list[str] = []
-    opened = context.new_page()
-    opened.on("pageerror", lambda exc: errors.append(str(exc)))
-    opened.on("dialog", lambda dialog: errors.append(f"dialog: {dialog.message}"))
-    yield opened
-    context.close()
-    assert errors == [], errors  # no script error, and no alert() from document text
+    with strict_page(browser, search_server[0], viewport={"width": 1280, "height": 800}) as opened:
+        yield opened
 
 
 def test_suggestions_by_keyboard(page: Any) -> None:
