@@ -99,10 +99,13 @@ class Stitcher:
         def write(conn: Connection) -> list[str]:
             changed = self.stitch(conn, [r for r, _ in claimed])
             mark = "%s" if conn.dialect.name == "postgresql" else "?"
-            execute_many(conn, f"DELETE FROM catalog_stitch_queue WHERE entity_ref = {mark} AND requested_at <= {mark}",
-                         claimed)
+            # Release every claimed row first, in one sorted sweep that locks them all, then drop those not asked
+            # for again meanwhile: a second sweep that locked rows anew would start over at "a" and could close a
+            # cycle with a processing transaction.
             execute_many(conn, f"UPDATE catalog_stitch_queue SET claimed_until = 0 WHERE entity_ref = {mark}",
                          [(r,) for r, _ in claimed])
+            execute_many(conn, f"DELETE FROM catalog_stitch_queue WHERE entity_ref = {mark} AND requested_at <= {mark}",
+                         claimed)
             return changed
 
         changed = write_with_retries(self.engine, write, "a stitch batch")
