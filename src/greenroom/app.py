@@ -7,6 +7,7 @@ route clashes, permissions. A problem raises StartupError with one message namin
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 from collections.abc import AsyncIterator, Iterable, Mapping
@@ -143,7 +144,7 @@ def _build(config_files: Iterable[Path] | None, env: Mapping[str, str] | None,
         except ValueError as exc:
             raise PluginError(str(exc)) from exc
     app = FastAPI(title=config.app.title, version=__version__, docs_url=None, redoc_url=None,
-                  openapi_url="/api/openapi.json", lifespan=_lifespan(portal))
+                  openapi_url="/api/openapi.json", lifespan=_lifespan(portal), **_NO_TELEMETRY)
     app.state.portal = portal
     _mount_routes(app, portal, pm, args, order)
     portal.slots = _collect_slots(pm, args, order)
@@ -168,6 +169,15 @@ def _build(config_files: Iterable[Path] | None, env: Mapping[str, str] | None,
     app.add_middleware(SignInGateMiddleware, identity=identity)
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+# Newer FastAPI releases instrument every request with OpenTelemetry and export to whatever the environment
+# names (FASTAPI_OTEL_AUTO_CONFIGURE). The portal sends nothing anywhere, and the instrumentation costs time on
+# every request, so it is off; an integrator who wants traces wraps the app explicitly.
+_NO_TELEMETRY: dict[str, Any] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False,
+                   "auto_configure": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters else {})
 
 
 def _plugin_dir(plugin: LoadedPlugin) -> Path:

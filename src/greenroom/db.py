@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from greenroom.config.models import DatabaseConfig
+from greenroom.wal import SAFETY_AUTOCHECKPOINT_PAGES, WalCheckpointer
 
 core_metadata = MetaData()
 
@@ -31,10 +32,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
-    # A larger page cache keeps the catalog's indexes in memory while it writes; checkpointing the WAL every
-    # 4,000 pages (not 1,000) spends fewer syncs on a large import.
+    # A larger page cache keeps the catalog's indexes in memory while it writes. Checkpoints are a background
+    # thread's job (greenroom.wal); the automatic one is only a safety net.
     cur.execute("PRAGMA cache_size=-65536")
-    cur.execute("PRAGMA wal_autocheckpoint=4000")
+    cur.execute(f"PRAGMA wal_autocheckpoint={SAFETY_AUTOCHECKPOINT_PAGES}")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
 
@@ -52,11 +53,17 @@ class Database:
     """The engine and a session factory; plugins own tables prefixed with their id."""
 
     def __init__(self, config: DatabaseConfig) -> None:
+        self.checkpointer: WalCheckpointer | None = None
         url = make_url(normalise_url(config.url))
         self.dialect = url.get_backend_name()
         if self.dialect == "sqlite":
             self.engine: Engine = create_engine(url, connect_args={"check_same_thread": False})
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            path = url.database or ""
+            if path and path != ":memory:" and not path.startswith("file:"):
+                checkpointer = self.checkpointer = WalCheckpointer(path)
+                # Started by the first connection, so a Database never used costs no thread.
+                event.listen(self.engine, "connect", lambda *_: checkpointer.start())
         elif self.dialect == "postgresql":
             self.engine = create_engine(url, pool_size=config.poolSize, max_overflow=config.poolSize,
                                         pool_pre_ping=True)
@@ -81,5 +88,7 @@ class Database:
             return conn.execute(text("SELECT 1")).scalar() == 1
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and stop checkpointing)."""
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()

@@ -132,3 +132,16 @@ def test_no_outside_urls_in_pages(portal_factory: Factory) -> None:
     # Nothing phones home: every asset the shell loads comes from the portal itself.
     page = portal_factory().get("/", headers=HTML).text
     assert "http://" not in page.replace("http://www.w3.org", "") and "https://" not in page
+
+
+def test_no_telemetry_even_when_the_environment_asks(portal_factory: Factory,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    # FastAPI's built-in OpenTelemetry would export wherever OTEL_* variables point; the portal never does.
+    monkeypatch.setenv("FASTAPI_OTEL_AUTO_CONFIGURE", "true")
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9/")
+    client = portal_factory()
+    assert client.get("/healthcheck").status_code == 200
+    settings = getattr(client.app, "_telemetry", None)
+    if settings is None:
+        pytest.skip("this FastAPI has no built-in telemetry")
+    assert not any(settings[k] for k in ("tracing", "metrics", "logs", "operation_spans", "auto_configure"))

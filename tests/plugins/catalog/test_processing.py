@@ -274,3 +274,21 @@ def test_reference_lists_are_sorted_as_backstage_does(portal_factory: Factory, t
     spec = final(service, "component:default/checkout")["spec"]  # type: ignore[index]
     assert spec["consumesApis"] == ["alpha-api", "zeta-api"]
     assert spec["dependsOn"] == ["resource:a", "resource:b"]
+
+
+def test_a_large_import_refreshes_the_planner_statistics(portal_factory: Factory, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from greenroom.plugins.catalog import service as service_module
+
+    monkeypatch.setattr(service_module, "ANALYZE_AFTER", 3)
+    (tmp_path / "c.yaml").write_text(BASIC)
+    service = settle(portal(portal_factory, tmp_path / "c.yaml"))
+    with service.database.engine.connect() as conn:
+        if conn.dialect.name != "postgresql":
+            pytest.skip("only PostgreSQL plans with statistics that an import makes stale")
+        analyzed = conn.execute(text("SELECT last_analyze FROM pg_stat_user_tables "
+                                     "WHERE relname = 'catalog_search'")).scalar()
+        statistics = conn.execute(text("SELECT COUNT(*) FROM pg_statistic_ext "
+                                       "WHERE stxname = 'catalog_search_key_value_mcv'")).scalar()
+    assert analyzed is not None
+    assert statistics == 1

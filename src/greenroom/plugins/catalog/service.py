@@ -20,9 +20,9 @@ from greenroom.plugins.catalog.processing.engine import ProcessingEngine
 from greenroom.plugins.catalog.processing.orchestrator import Orchestrator, location_entity
 from greenroom.plugins.catalog.processing.providers import EntityProviderConnection, delete_orphans
 from greenroom.plugins.catalog.processing.types import LocationSpec
-from greenroom.plugins.catalog.store.bulk import execute_raw
+from greenroom.plugins.catalog.store.bulk import execute_raw, refresh_statistics
 from greenroom.plugins.catalog.store.generation import generation
-from greenroom.plugins.catalog.store.stitch_worker import StitchWorker, queue_length
+from greenroom.plugins.catalog.store.stitch_worker import StitchWorker, backlog, queue_length
 from greenroom.plugins.catalog.store.stitcher import Stitcher
 
 REGISTERED_PROVIDER = "DefaultLocationStore"
@@ -59,6 +59,10 @@ def resolve_target(parent: LocationSpec, target: str, type_: str | None) -> Loca
     if kind == "url" and parent.type == "url":
         return LocationSpec("url", urljoin(parent.target, target))
     return LocationSpec(kind, target)
+
+
+# Entities processed in one run of the loop after which the database's planner statistics are refreshed.
+ANALYZE_AFTER = 2000
 
 
 class CatalogService:
@@ -133,22 +137,28 @@ class CatalogService:
         with self._loop_lock:
             while time.monotonic() < deadline:
                 # Draining processing first means an entity whose peers arrive in later batches is stitched
-                # once, not once per batch; the stitch deadline keeps a long import showing progress.
+                # once, not once per batch; the stitch deadline keeps a long import showing progress. While the
+                # helper process stitches, this loop need not stop: the helper shows the progress.
                 processed = batches = 0
                 stitch_by = time.monotonic() + 5.0
-                while time.monotonic() < min(deadline, stitch_by):
+                while time.monotonic() < deadline and (time.monotonic() < stitch_by or self._helper_alive()):
                     count = self.processing.process_due()
                     if not count:
                         break
                     processed += count
                     batches += 1
                     if self.stitch_worker is not None and batches % 4 == 1:
-                        self.stitch_worker.ensure(queue_length(self.database))
+                        self.stitch_worker.ensure(backlog(self.database))
                 stitched = self._stitch_all(deadline)
                 total += processed
                 if not processed and not stitched:
                     break
+            if total >= ANALYZE_AFTER:
+                refresh_statistics(self.database.engine)
         return total
+
+    def _helper_alive(self) -> bool:
+        return self.stitch_worker is not None and self.stitch_worker.alive
 
     def _stitch_all(self, deadline: float) -> int:
         stitched = 0

@@ -131,8 +131,12 @@ def test_validate_entity(client: TestClient) -> None:
 def test_openapi_describes_the_catalog_routes(client: TestClient) -> None:
     paths = client.get("/api/openapi.json").json()["paths"]
     for path in ("/api/catalog/entities", "/api/catalog/entities/by-query", "/api/catalog/entity-facets",
-                 "/api/catalog/locations/{location_id}", "/api/catalog/validate-entity"):
+                 "/api/catalog/locations/{location_id}", "/api/catalog/validate-entity",
+                 "/api/catalog/entities/by-name/{kind}/{namespace}/{name}"):
         assert path in paths, path
+    # by-name is served by a plain route in front of the documented one; both answer the same.
+    assert [p["name"] for p in paths["/api/catalog/entities/by-name/{kind}/{namespace}/{name}"]["get"]
+            ["parameters"]] == ["kind", "namespace", "name"]
     query = paths["/api/catalog/entities/by-query"]
     assert {p["name"] for p in query["get"]["parameters"]} >= {"filter", "fields", "orderField", "cursor",
                                                                "fullTextFilterTerm", "totalItems"}

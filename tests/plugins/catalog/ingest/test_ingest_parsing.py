@@ -83,3 +83,23 @@ def test_a_dying_helper_falls_back_to_reading_here(tmp_path: Path, monkeypatch: 
     monkeypatch.setattr(parsing, "_read_chunk", dies_in_helpers)
     assert _flat(parsing.parse_many(paths, roots, LIMITS, 100)) == _flat(
         parsing.read_source(p, roots, LIMITS, 100) for p in paths)
+
+
+def test_remembered_folders_still_see_every_way_out(tmp_path: Path) -> None:
+    inside, outside = tmp_path / "inside", tmp_path / "outside"
+    (inside / "sub").mkdir(parents=True)
+    outside.mkdir()
+    (outside / "secret.yaml").write_text("kind: Secret\n")
+    (inside / "sub" / "ok.yaml").write_text("kind: Component\n")
+    (inside / "escape.yaml").symlink_to(outside / "secret.yaml")
+    (inside / "linked").symlink_to(outside, target_is_directory=True)
+    roots = [Path(os.path.realpath(inside))]
+    real_dirs: dict[str, str] = {}
+    cases = {str(inside / "sub" / "ok.yaml"): True, str(inside / "escape.yaml"): False,
+             str(inside / "linked" / "secret.yaml"): False, str(inside / "sub" / ".."): True,
+             str(inside / ".."): False, str(inside / "sub" / ".." / ".." / "outside" / "secret.yaml"): False}
+    for _ in range(2):  # the second round answers from the remembered folders
+        for path, allowed in cases.items():
+            assert parsing.is_allowed(path, roots, real_dirs) is allowed, path
+            assert parsing.is_allowed(path, roots) is allowed, path
+    assert parsing.is_allowed(str(inside / "sub" / "ok.yaml"), [Path("/")], real_dirs)

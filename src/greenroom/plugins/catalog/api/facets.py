@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from greenroom.plugins.catalog.api.common import input_error, marks, run
 from greenroom.plugins.catalog.api.predicates import compile_predicate
-from greenroom.plugins.catalog.store.generation import results
+from greenroom.plugins.catalog.store.generation import cached
 
 
 def parse_facets(values: Sequence[Any] | None) -> list[str]:
@@ -32,7 +32,7 @@ def facets(engine: Engine, names: Sequence[str], predicate: dict[str, Any] | Non
         where = f" AND {sql}"
     with engine.connect() as conn:
         cache_key = ("facets", tuple(keys), where, orjson.dumps(params).decode())
-        rows = results(conn).get(conn, cache_key, lambda: run(
+        rows = cached(conn, cache_key, lambda: run(
             conn, "SELECT s.key, s.original_value, COUNT(*) FROM catalog_search s "
                   f"WHERE s.key IN ({marks(len(keys))}) AND s.original_value IS NOT NULL{where} "
                   "GROUP BY s.key, s.original_value", [*keys, *params]))

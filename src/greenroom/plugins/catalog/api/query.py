@@ -16,7 +16,7 @@ from sqlalchemy import Connection
 from greenroom.plugins.catalog.api.common import decode_cursor, encode_cursor, input_error, like_escape, marks, run
 from greenroom.plugins.catalog.api.fields import projector, render
 from greenroom.plugins.catalog.api.predicates import compile_predicate
-from greenroom.plugins.catalog.store.generation import results
+from greenroom.plugins.catalog.store.generation import cached
 
 DEFAULT_LIMIT = 200  # npm 4.0.5's DefaultEntitiesCatalog, despite the spec text's 20
 
@@ -137,7 +137,7 @@ def run_query(conn: Connection, request: QueryRequest, limit: int, offset: int |
         else:
             where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
             sql = f"SELECT COUNT(*) FROM catalog_final_entities f{where}"
-            total = results(conn).get(conn, ("count", sql, orjson.dumps(params).decode()),
+            total = cached(conn, ("count", sql, orjson.dumps(params).decode()),
                                 lambda: int(run(conn, sql, params)[0][0]))
     backwards = request.previous and request.after is not None
     seek_clauses, seek_params = list(clauses), list(params)

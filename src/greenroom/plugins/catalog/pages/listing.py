@@ -21,7 +21,7 @@ from greenroom.plugins.catalog.api.common import blob, like_escape, marks, run
 from greenroom.plugins.catalog.api.filters import combine
 from greenroom.plugins.catalog.api.predicates import compile_predicate
 from greenroom.plugins.catalog.pages.common import RefView, mapping, ref_view
-from greenroom.plugins.catalog.store.generation import results
+from greenroom.plugins.catalog.store.generation import cached
 
 # URL parameter -> search key. Owner filters on the ownedBy relation, whose values are full refs, so that a
 # group named like a user is never mixed up with it.
@@ -200,7 +200,7 @@ def fetch(engine: Engine, query: IndexQuery, predicate: dict[str, Any] | None) -
     with engine.connect() as conn:
         # Counting a filtered catalog of 100,000 entities costs more than the page itself; the count only
         # changes with the catalog's generation, so it is cached under it (exact, and shared by every viewer).
-        total = results(conn).get(conn, ("pages:count", where, orjson.dumps(params)), lambda: int(
+        total = cached(conn, ("pages:count", where, orjson.dumps(params)), lambda: int(
             run(conn, f"SELECT COUNT(*) FROM catalog_final_entities f{where}", params)[0][0]))
         entities = [orjson.loads(data) for data in _page(conn, query, clauses, params)] if total else []
     return Result([_row(e) for e in entities], total, max(1, -(-total // query.size)))
@@ -226,7 +226,7 @@ def filter_options(engine: Engine, visible: dict[str, Any] | None = None) -> dic
     # reveal owners or tags of entities they cannot see.
     clause, params = compile_predicate(visible) if visible is not None else ("", [])
     with engine.connect() as conn:
-        return results(conn).get(conn, ("pages:facets", clause, orjson.dumps(params)),
+        return cached(conn, ("pages:facets", clause, orjson.dumps(params)),
                                  lambda: _options(conn, keys, clause, params))
 
 

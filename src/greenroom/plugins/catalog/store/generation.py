@@ -67,3 +67,8 @@ def results(conn: Connection) -> GenerationCache:
         if cache is None:
             cache = _caches[conn.engine] = GenerationCache()
         return cache
+
+
+def cached(conn: Connection, key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()`, or its result from earlier in the current generation of the database `conn` belongs to."""
+    return results(conn).get(conn, key, compute)

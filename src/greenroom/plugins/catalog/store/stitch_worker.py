@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 from greenroom.config.models import DatabaseConfig
 from greenroom.db import Database
@@ -23,12 +24,28 @@ from greenroom.plugins.catalog.store.stitcher import Stitcher
 log = logging.getLogger("greenroom.plugin.catalog.stitch_worker")
 IDLE_EXIT_SECONDS = 10.0
 URL_VARIABLE = "GREENROOM_STITCH_DATABASE_URL"  # the environment, not argv: a password must not show in `ps`
+# Runs stitch_process.py by path without the working directory on sys.path (see stitch_process's docstring).
+_RUN_SCRIPT = ("import runpy, sys; sys.path[:] = [p for p in sys.path if p]; "
+               "runpy.run_path(sys.argv[1], run_name='__main__')")
 
 
 def queue_length(database: Database) -> int:
     """How many stitch requests are waiting (claimed or not)."""
     with database.engine.connect() as conn:
         return int(execute_raw(conn, "SELECT COUNT(*) FROM catalog_stitch_queue")[0][0])
+
+
+def backlog(database: Database) -> int:
+    """Stitch requests waiting plus entities due for processing: each due entity will ask for a stitch soon.
+
+    Counting the due ones starts the helper as soon as a location has emitted a large import, so its start-up
+    overlaps the processing of the first batches instead of following it."""
+    mark = "%s" if database.dialect == "postgresql" else "?"
+    with database.engine.connect() as conn:
+        queued = execute_raw(conn, "SELECT COUNT(*) FROM catalog_stitch_queue")[0][0]
+        due = execute_raw(conn, f"SELECT COUNT(*) FROM catalog_refresh_state WHERE next_update_at <= {mark}",
+                          [time.time()])[0][0]
+    return int(queued) + int(due)
 
 
 def run(url: str, stop: threading.Event) -> None:
@@ -71,8 +88,10 @@ class StitchWorker:
         if backlog < self.threshold or self.alive:
             return
         env = {**os.environ, URL_VARIABLE: self.url}
-        self._process = subprocess.Popen([sys.executable, "-m", "greenroom.plugins.catalog.store.stitch_process"],
-                                         env=env, stdin=subprocess.DEVNULL)
+        # Not forked: SQLite's locks must not cross a fork while other threads hold connections.
+        script = str(Path(__file__).with_name("stitch_process.py"))
+        self._process = subprocess.Popen([sys.executable, "-c", _RUN_SCRIPT, script], env=env,
+                                         stdin=subprocess.DEVNULL)
         log.info("started a stitching helper process", extra={"backlog": backlog, "pid": self._process.pid})
 
     def stop(self, timeout: float = 5.0) -> None:

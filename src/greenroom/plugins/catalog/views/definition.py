@@ -23,7 +23,6 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from greenroom.plugins.catalog.service import CatalogService
 from greenroom.plugins.catalog.views.asyncapi import read_asyncapi
-from greenroom.plugins.catalog.views.graphql_sdl import read_graphql
 from greenroom.plugins.catalog.views.highlight import highlight
 from greenroom.plugins.catalog.views.loading import (
     DefinitionError,
@@ -85,6 +84,9 @@ def build_context(entity: Mapping[str, Any]) -> dict[str, Any]:
         elif kind == "asyncapi":
             context["asyncapi"] = read_asyncapi(parse_document(text))
         elif kind == "graphql":
+            # graphql-core takes a tenth of a second to import; only GraphQL definitions need it.
+            from greenroom.plugins.catalog.views.graphql_sdl import read_graphql
+
             context["graphql"] = read_graphql(text)
     except DefinitionError as exc:
         context["error"] = str(exc)
