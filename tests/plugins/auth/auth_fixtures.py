@@ -27,7 +27,8 @@ spec: {profile: {email: alice@example.com, displayName: Alice Doe}, memberOf: [t
 ---
 apiVersion: backstage.io/v1alpha1
 kind: User
-metadata: {name: bob, annotations: {example.com/email: bob@corp.example.net, github.com/user-login: bobby}}
+metadata: {name: bob, annotations: {example.com/email: bob@corp.example.net, github.com/user-id: "1001",
+                                   gitlab.com/user-id: "42"}}
 spec: {profile: {email: bob@example.com}, memberOf: []}
 ---
 apiVersion: backstage.io/v1alpha1

@@ -43,7 +43,11 @@ class OidcProviderConfig(OAuthProviderConfig):
 
 
 class GithubProviderConfig(OAuthProviderConfig):
-    enterpriseInstanceUrl: str | None = Field(None, description="GitHub Enterprise's base URL.")
+    enterpriseInstanceUrl: str | None = Field(None, description="GitHub Enterprise's base URL (where people sign "
+                                              "in); its REST API is then `<enterpriseInstanceUrl>/api/v3`.")
+    apiBaseUrl: str | None = Field(None, description="The REST API's base URL when it is not the default "
+                                   "(https://api.github.com, or `<enterpriseInstanceUrl>/api/v3`), e.g. "
+                                   "https://api.octocorp.ghe.com for GitHub Enterprise Cloud with data residency.")
 
 
 class GitlabProviderConfig(OAuthProviderConfig):
