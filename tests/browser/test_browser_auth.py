@@ -1,23 +1,23 @@
 """Signing in with OpenID Connect in Chromium, against a real OpenID provider on 127.0.0.1.
 
-The provider is `oidc-provider-mock` (a complete OpenID Connect server from PyPI) in a subprocess; the portal
-runs as an operator would run it, with its session secret given through the environment (`$env`).
+The provider is panva's `oidc-provider` (OpenID Certified, from npm) run with Node; the person types their email
+and password into its login page and allows access on its consent page. The portal runs as an operator would
+run it, with its secrets given through the environment (`$env`).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from support.oidc_idp import ALICE, CLIENT_ID, CLIENT_SECRET, MALLORY, running_idp
 
 from .conftest import HOST, clean_env, free_port, wait_healthy
 from .test_browser_catalog import LAUNCHER
@@ -61,12 +61,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def signed_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A portal that requires OpenID Connect sign-in, and the provider it trusts; yields the portal's URL."""
     folder = tmp_path_factory.mktemp("auth-server")
-    provider_port, port = free_port(), free_port()
-    issuer = f"http://{HOST}:{provider_port}"
-    claims = json.dumps({"sub": "alice@example.com", "email": "alice@example.com", "name": "Alice Doe"})
-    provider = _start([str(Path(sys.executable).with_name("oidc-provider-mock")), "--port", str(provider_port),
-                       "--require-nonce", "true", "--user-claims", claims], folder / "provider.log",
-                      {**os.environ, "PYTHONWARNINGS": "ignore"}, folder)
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    with running_idp([f"{base}/api/auth/oidc/handler/frame"], folder) as idp:
+        yield from _portal(folder, port, idp.issuer)
+
+
+def _portal(folder: Path, port: int, issuer: str) -> Iterator[str]:
     (folder / "org.yaml").write_text(ORG)
     (folder / "launch.py").write_text(LAUNCHER.replace("env={}", "env=dict(os.environ)").replace(
         "import signal, sys", "import os, signal, sys"))
@@ -76,26 +77,18 @@ def signed_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         f"  database:\n    url: 'sqlite:///{folder / 'greenroom.db'}'\n"
         f"catalog:\n  locations:\n    - {{type: file, target: '{folder / 'org.yaml'}'}}\n"
         f"  rules: [{{allow: [Component, Group, User, Location]}}]\n"
-        f"auth:\n  providers:\n    oidc:\n      clientId: greenroom\n      clientSecret: {{$env: OIDC_SECRET}}\n"
+        f"auth:\n  providers:\n    oidc:\n      clientId: {CLIENT_ID}\n      clientSecret: {{$env: OIDC_SECRET}}\n"
         f"      metadataUrl: {issuer}/.well-known/openid-configuration\n"
         f"  session:\n    secret: {{$env: SESSION_SECRET}}\n", encoding="utf-8")
-    env = {**clean_env(), "SESSION_SECRET": "x" * 48, "OIDC_SECRET": "client-secret"}
+    env = {**clean_env(), "SESSION_SECRET": "x" * 48, "OIDC_SECRET": CLIENT_SECRET}
     server = _start([sys.executable, str(folder / "launch.py"), str(folder), str(folder / "app-config.yaml"), HOST,
                      str(port)], folder / "server.log", env, folder)
     try:
         wait_healthy(base, server, folder / "server.log")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.2)
         time.sleep(1.0)  # the catalog processes the org file
         yield base
     finally:
         _stop(server)
-        _stop(provider)
 
 
 def test_sign_in_with_openid_connect_in_the_browser(browser: Any, signed_portal: str) -> None:
@@ -105,10 +98,10 @@ def test_sign_in_with_openid_connect_in_the_browser(browser: Any, signed_portal:
     page.goto("/catalog")
     assert "/sign-in?returnTo=%2Fcatalog" in page.url
     page.get_by_role("link", name="Sign in with OpenID Connect").click()
-    page.wait_for_selector("input[name=sub]")
-    assert page.url.startswith(signed_portal.rsplit(":", 1)[0])  # at the provider, on 127.0.0.1
-    page.fill("input[name=sub]", "alice@example.com")
-    page.get_by_role("button", name="Authorize").click()
+    _sign_in_at_provider(page, signed_portal, ALICE.login, "not-her-password")
+    page.get_by_role("alert").filter(has_text="Wrong email or password").wait_for()
+    _sign_in_at_provider(page, signed_portal, ALICE.login, ALICE.password)
+    page.get_by_role("button", name="Allow").click()
     page.wait_for_url(f"{signed_portal}/catalog")
     assert "Alice Doe" in page.locator("header .who").inner_text()
     cookies = {c["name"]: c for c in context.cookies()}
@@ -125,3 +118,26 @@ def test_sign_in_with_openid_connect_in_the_browser(browser: Any, signed_portal:
     anonymous = browser.new_context(base_url=signed_portal)
     assert anonymous.request.get(f"{signed_portal}/api/catalog/entities").status == 401
     anonymous.close()
+
+
+def test_a_person_unknown_to_the_catalog_sees_the_refusal_page(browser: Any, signed_portal: str) -> None:
+    context = browser.new_context(base_url=signed_portal)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto("/sign-in")
+    page.get_by_role("link", name="Sign in with OpenID Connect").click()
+    _sign_in_at_provider(page, signed_portal, MALLORY.login, MALLORY.password)
+    page.get_by_role("button", name="Allow").click()
+    page.get_by_text("No user in the catalog matches this sign-in").wait_for()
+    assert page.url.startswith(f"{signed_portal}/api/auth/oidc/handler/frame")
+    assert "greenroom_session" not in {c["name"] for c in context.cookies()}
+    context.close()
+
+
+def _sign_in_at_provider(page: Any, portal: str, email: str, password: str) -> None:
+    """Fill the provider's own login form, as a person would."""
+    page.get_by_role("heading", name="Sign in to the test provider").wait_for()
+    assert page.url.startswith(f"http://{HOST}:") and not page.url.startswith(portal)  # at the provider
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

@@ -8,6 +8,7 @@ from typing import Protocol
 from starlette.requests import HTTPConnection
 
 SCOPE_KEY = "greenroom.identity"
+HEADERS_KEY = "greenroom.identity.response_headers"
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,13 @@ class IdentityService:
     def is_public(self, path: str) -> bool:
         """True for paths open to anonymous callers."""
         return any(path == p or (p.endswith("/") and path.startswith(p)) for p in self.public_paths)
+
+
+def add_response_header(request: HTTPConnection, name: str, value: str) -> None:
+    """Have the sign-in gate add a header to this request's response: how a resolver renews a session cookie
+    (resolvers run before any route, and cannot reach the response). A `set-cookie` for a cookie the response
+    sets itself (signing out) is dropped, so the route has the last word."""
+    request.scope.setdefault(HEADERS_KEY, []).append((name.lower().encode("latin-1"), value.encode("latin-1")))
 
 
 def current_identity(request: HTTPConnection) -> Identity | None:

@@ -12,7 +12,7 @@ import orjson
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from greenroom.services.identity import IdentityService
+from greenroom.services.identity import HEADERS_KEY, IdentityService
 from greenroom.services.logging import request_id
 
 log = logging.getLogger("greenroom.access")
@@ -96,7 +96,8 @@ class SignInGateMiddleware:
             if plugin not in who.plugins:
                 status, message = 403, f"this caller may not use {'plugin ' + plugin if plugin else 'pages'}"
         if not status:
-            await self.app(scope, receive, send)
+            extra: list[tuple[bytes, bytes]] = scope.get(HEADERS_KEY) or []
+            await self.app(scope, receive, _adding(send, extra) if extra else send)
             return
         wants_page = not path.startswith("/api/") and "text/html" in conn.headers.get("accept", "")
         if status == 401 and wants_page and scope["method"] in ("GET", "HEAD"):
@@ -114,3 +115,21 @@ class SignInGateMiddleware:
             headers.append((b"www-authenticate", b"Bearer"))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+def _cookie_name(header: bytes) -> bytes:
+    return header.split(b"=", 1)[0].strip()
+
+
+def _adding(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    """`send` with `extra` headers added to the response, except cookies the response sets itself."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            own = {_cookie_name(v) for k, v in headers if k.lower() == b"set-cookie"}
+            headers.extend((k, v) for k, v in extra if k != b"set-cookie" or _cookie_name(v) not in own)
+            message["headers"] = headers
+        await send(message)
+
+    return sending

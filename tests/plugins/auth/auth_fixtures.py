@@ -1,18 +1,12 @@
 """Fixtures for the auth plugin: a small organisation in the catalog, and a real OpenID provider on 127.0.0.1.
 
-The provider is `oidc-provider-mock` from PyPI: a complete OpenID Connect server (discovery, JWKS, an
-authorization form, code exchange with PKCE, signed ID tokens), run as a subprocess, not an in-process fake.
+The provider is panva's `oidc-provider` (OpenID Certified) from npm, run with Node by `support.oidc_idp`: discovery,
+JWKS, login and consent pages, code exchange with PKCE, signed ID tokens and userinfo; not an in-process fake.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from greenroom.plugins.catalog.service import CATALOG_SERVICE
+from support.oidc_idp import CLIENT_ID, CLIENT_SECRET, running_idp
 
 Factory = Callable[..., TestClient]
 SECRET = "s" * 40
@@ -32,7 +27,8 @@ spec: {profile: {email: alice@example.com, displayName: Alice Doe}, memberOf: [t
 ---
 apiVersion: backstage.io/v1alpha1
 kind: User
-metadata: {name: bob, annotations: {example.com/login: bobby}}
+metadata: {name: bob, annotations: {example.com/email: bob@corp.example.net, github.com/user-id: "1001",
+                                   gitlab.com/user-id: "42"}}
 spec: {profile: {email: bob@example.com}, memberOf: []}
 ---
 apiVersion: backstage.io/v1alpha1
@@ -83,33 +79,17 @@ def free_port() -> int:
         return port
 
 
+PORTAL = "http://127.0.0.1:7007"  # the default backend.baseUrl of test portals
+
+
 @pytest.fixture(scope="session")
-def oidc_provider() -> Iterator[str]:
-    """The issuer URL of a running OpenID provider; users sign in by typing their email as the subject."""
-    port = free_port()
-    script = Path(sys.executable).with_name("oidc-provider-mock")
-    claims = json.dumps({"sub": "alice@example.com", "email": "alice@example.com", "name": "Alice Doe"})
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    process = subprocess.Popen([str(script), "--port", str(port), "--require-nonce", "true",
-                                "--user-claims", claims], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/.well-known/openid-configuration", timeout=2):
-                break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("the OpenID provider did not start") from None
-            time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(10)
+def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The issuer URL of a running OpenID provider whose clients may return to the test portals."""
+    with running_idp([f"{PORTAL}/api/auth/oidc/handler/frame"], tmp_path_factory.mktemp("oidc-idp")) as idp:
+        yield idp.issuer
 
 
-def oidc_auth(issuer: str, **extra: Any) -> dict[str, Any]:
-    return {"providers": {"oidc": {"clientId": "greenroom", "clientSecret": "client-secret",
+def oidc_auth(issuer: str, client_id: str = CLIENT_ID, **extra: Any) -> dict[str, Any]:
+    return {"providers": {"oidc": {"clientId": client_id, "clientSecret": CLIENT_SECRET,
                                    "metadataUrl": f"{issuer}/.well-known/openid-configuration", **extra}},
             "session": {"secret": SECRET}}

@@ -187,3 +187,22 @@ def test_entity_pages_do_not_link_related_entities_the_viewer_may_not_read(porta
     assert page.status_code == 200
     assert 'href="/catalog/default/user/alice"' in page.text
     assert 'href="/catalog/default/component/checkout"' not in page.text
+
+
+def _admin_links(client: TestClient, user: str) -> set[str]:
+    page = client.get("/", headers={**_as(client, user), "accept": "text/html"})
+    assert page.status_code == 200
+    return {href for href in ("/admin/permissions", "/admin/audit") if f'class="nav-link" href="{href}"' in page.text}
+
+
+def test_admin_pages_are_in_the_nav_of_those_allowed_to_see_them(portal_factory: Factory, tmp_path: Path) -> None:
+    auditors = POLICY + "  - name: auditors\n    members: [user:carol]\n    allow: [{permission: auth.audit.read}]\n"
+    client = _portal(portal_factory, tmp_path, auditors)
+    assert _admin_links(client, "user:default/bob") == {"/admin/permissions", "/admin/audit"}
+    assert _admin_links(client, "user:default/alice") == set()
+    assert _admin_links(client, "user:default/carol") == {"/admin/audit"}
+    for user, path in (("alice", "/admin/audit"), ("carol", "/admin/permissions")):  # the pages agree with the nav
+        page = client.get(path, headers={**_as(client, f"user:default/{user}"), "accept": "text/html"})
+        assert page.status_code == 403
+    carol = client.get("/admin/audit", headers={**_as(client, "user:default/carol"), "accept": "text/html"})
+    assert carol.status_code == 200 and 'href="/admin/audit" aria-current="page"' in carol.text

@@ -8,7 +8,16 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from greenroom import HeaderWidget, Permission, PluginContext, PluginManifest, ScheduledJob, __version__, hookimpl
+from greenroom import (
+    HeaderWidget,
+    NavItem,
+    Permission,
+    PluginContext,
+    PluginManifest,
+    ScheduledJob,
+    __version__,
+    hookimpl,
+)
 from greenroom.plugins.auth.config import AuthConfig
 from greenroom.plugins.auth.pages import AUDIT_PERMISSION, pages_router
 from greenroom.plugins.auth.routes import auth_router
@@ -85,3 +94,9 @@ def register_pages(ctx: PluginContext) -> APIRouter:
 def header_widgets() -> list[HeaderWidget]:
     """A sign-out button, shown to people signed in with a session."""
     return [HeaderWidget("sign-out", "auth/sign_out_widget.html", order=900)]
+
+
+@hookimpl
+def nav_items() -> list[NavItem]:
+    """The audit log, in the sidebar of those allowed to read it."""
+    return [NavItem("Audit log", "/admin/audit", icon="history", order=960, permission=AUDIT_PERMISSION)]

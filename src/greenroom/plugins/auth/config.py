@@ -43,7 +43,11 @@ class OidcProviderConfig(OAuthProviderConfig):
 
 
 class GithubProviderConfig(OAuthProviderConfig):
-    enterpriseInstanceUrl: str | None = Field(None, description="GitHub Enterprise's base URL.")
+    enterpriseInstanceUrl: str | None = Field(None, description="GitHub Enterprise's base URL (where people sign "
+                                              "in); its REST API is then `<enterpriseInstanceUrl>/api/v3`.")
+    apiBaseUrl: str | None = Field(None, description="The REST API's base URL when it is not the default "
+                                   "(https://api.github.com, or `<enterpriseInstanceUrl>/api/v3`), e.g. "
+                                   "https://api.octocorp.ghe.com for GitHub Enterprise Cloud with data residency.")
 
 
 class GitlabProviderConfig(OAuthProviderConfig):
@@ -80,6 +84,16 @@ class SessionConfig(StrictModel):
     secret: str | None = secret(default=None, description="Signs sign-in flow state; at least 32 characters. "
                                 "Required with any provider but guest; give it with `$env` or `$file`.")
     expirationSeconds: int = Field(3600, ge=60, le=7 * 86400, description="Lifetime of user tokens and sessions.")
+    slidingExpiration: bool = Field(True, description="Extend sessions while they are used: a request made when "
+                                    "more than half of expirationSeconds has passed gets a renewed cookie.")
+    maxLifetimeSeconds: int = Field(86400, ge=60, le=30 * 86400, description="However active, a session ends this "
+                                    "long after sign-in; then the person signs in again.")
+
+    @model_validator(mode="after")
+    def _lifetimes(self) -> SessionConfig:
+        if self.maxLifetimeSeconds < self.expirationSeconds:
+            raise ValueError("session.maxLifetimeSeconds must be at least session.expirationSeconds")
+        return self
 
 
 class KeysConfig(StrictModel):

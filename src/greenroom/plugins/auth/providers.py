@@ -78,6 +78,7 @@ class Provider:
         elif isinstance(cfg, GithubProviderConfig):
             web = (cfg.enterpriseInstanceUrl or "https://github.com").rstrip("/")
             api = f"{web}/api/v3" if cfg.enterpriseInstanceUrl else "https://api.github.com"
+            api = (cfg.apiBaseUrl or api).rstrip("/")
             self._metadata = {"authorization_endpoint": f"{web}/login/oauth/authorize",
                               "token_endpoint": f"{web}/login/oauth/access_token", "api": api}
         elif isinstance(cfg, GitlabProviderConfig):

@@ -34,6 +34,7 @@ def auth_router(get: Callable[[], AuthRuntime]) -> APIRouter:
 
     def signed_in(request: Request, runtime: AuthRuntime, who: Identity, target: str, provider: str) -> Response:
         token = runtime.tokens.issue(who.user_ref, list(who.ownership_refs), name=who.display_name,
+                                     auth_time=int(runtime.tokens.clock()),
                                      **({"email": who.email} if who.email else {}))
         response = RedirectResponse(target, status_code=303)
         set_session(response, token, runtime.config.session.expirationSeconds, runtime.secure_cookies)
@@ -114,10 +115,14 @@ def auth_router(get: Callable[[], AuthRuntime]) -> APIRouter:
         who = await runtime.ctx.identity.identify(request)
         if who is None or who.principal != "user":
             raise HTTPException(401, "not signed in")
-        token = runtime.tokens.issue(who.user_ref, list(who.ownership_refs), name=who.display_name)
+        # The fresh token ends with the session at the latest: refreshing must not outlive the maximum lifetime.
+        now = int(runtime.tokens.clock())
+        expires = min(now + runtime.tokens.lifetime, runtime.tokens.session_end(who.claims))
+        token = runtime.tokens.issue(who.user_ref, list(who.ownership_refs), name=who.display_name, exp=expires,
+                                     **({"auth_time": who.claims["auth_time"]} if "auth_time" in who.claims else {}))
         return JSONResponse({"profile": {"displayName": who.display_name, "email": who.email},
                              "providerInfo": {}, "backstageIdentity": {
-                                 "token": token, "expiresInSeconds": runtime.config.session.expirationSeconds,
+                                 "token": token, "expiresInSeconds": expires - now,
                                  "identity": {"type": "user", "userEntityRef": who.user_ref,
                                               "ownershipEntityRefs": list(who.ownership_refs)}}})
 

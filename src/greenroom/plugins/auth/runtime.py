@@ -16,10 +16,10 @@ from greenroom.plugins.auth.config import AuthConfig, OAuthProviderConfig
 from greenroom.plugins.auth.keys import KeyStore
 from greenroom.plugins.auth.providers import Provider
 from greenroom.plugins.auth.ratelimit import RateLimiter
-from greenroom.plugins.auth.session import SESSION_COOKIE
+from greenroom.plugins.auth.session import SESSION_COOKIE, session_cookie_header
 from greenroom.plugins.auth.tokens import ExternalCallers, TokenError, TokenIssuer
 from greenroom.services.audit import AuditEvent
-from greenroom.services.identity import GUEST, Identity
+from greenroom.services.identity import GUEST, Identity, add_response_header
 
 log = logging.getLogger("greenroom.plugin.auth")
 
@@ -49,10 +49,15 @@ class AuthRuntime:
 
     @classmethod
     def build(cls, ctx: PluginContext, config: AuthConfig) -> AuthRuntime:
-        lifetime = config.session.expirationSeconds
+        session = config.session
+        lifetime = session.expirationSeconds
+        # A retired key stays published as long as a token it signed may live: sliding renewals sign new tokens,
+        # so `lifetime` bounds that too.
         keys = KeyStore(ctx.database.engine, config.keys.rotationSeconds, lifetime)
         issuer = ctx.app_config.backend.baseUrl.rstrip("/") + "/api/auth"
-        runtime = cls(ctx, config, keys, TokenIssuer(keys, issuer, lifetime), ExternalCallers(config.externalAccess),
+        tokens = TokenIssuer(keys, issuer, lifetime, max_lifetime=session.maxLifetimeSeconds,
+                             sliding=session.slidingExpiration)
+        runtime = cls(ctx, config, keys, tokens, ExternalCallers(config.externalAccess),
                       limiter=RateLimiter(config.rateLimit.signInPerMinute))
         for pid, value in config.providers.configured().items():
             if isinstance(value, OAuthProviderConfig):
@@ -82,9 +87,15 @@ class AuthRuntime:
             cookie = None
         if cookie:
             try:
-                return self.tokens.verify(cookie)
+                who = self.tokens.verify(cookie)
             except TokenError as exc:
                 self.refused(request, "session cookie", str(exc))
+            else:
+                renewed = self.tokens.renewal(who.claims)
+                if renewed is not None:
+                    add_response_header(request, "set-cookie",
+                                        session_cookie_header(renewed[0], renewed[1], self.secure_cookies))
+                return who
         return None if self.config.sign_in_required else GUEST
 
     def refused(self, request: HTTPConnection, what: str, reason: str) -> None:

@@ -22,6 +22,13 @@ def set_session(response: Response, token: str, max_age: int, secure: bool) -> N
                         path="/")
 
 
+def session_cookie_header(token: str, max_age: int, secure: bool) -> str:
+    """The `Set-Cookie` value `set_session` would send, for responses built elsewhere (a renewal)."""
+    response = Response()
+    set_session(response, token, max_age, secure)
+    return response.headers["set-cookie"]
+
+
 def clear_session(response: Response, secure: bool) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -28,20 +29,53 @@ class TokenError(Exception):
     """A token was refused; the message says why (it is logged, never shown to the caller)."""
 
 
+RESERVED = ("iss", "sub", "ent", "aud", "iat", "exp")
+
+
 @dataclass
 class TokenIssuer:
-    """Issues and checks the portal's user tokens."""
+    """Issues and checks the portal's user tokens.
+
+    A session token carries `auth_time`, when its person signed in. With `sliding`, a session token used after
+    half its lifetime is renewed for another `lifetime`, but never past `auth_time + max_lifetime`."""
 
     keys: KeyStore
     issuer: str
     lifetime: int
+    max_lifetime: int | None = None
+    sliding: bool = False
+    clock: Callable[[], float] = field(default=time.time)
 
     def issue(self, user_ref: str, ownership_refs: list[str], **claims: Any) -> str:
+        """A token for `lifetime` seconds; `claims` may set others, or an earlier `exp`."""
         key = self.keys.signing_key()
-        now = int(time.time())
+        now = int(self.clock())
         payload = {"iss": self.issuer, "sub": user_ref, "ent": ownership_refs, "aud": AUDIENCE,
                    "iat": now, "exp": now + self.lifetime, **claims}
         return jwt.encode({"alg": "ES256", "kid": key.kid, "typ": USER_TYPE}, payload, key)
+
+    def session_end(self, claims: dict[str, Any]) -> int:
+        """When the session of these claims must end, counted from sign-in (its first token's `iat`)."""
+        started = int(claims.get("auth_time") or claims.get("iat") or self.clock())
+        return started + (self.max_lifetime or self.lifetime)
+
+    def renewal(self, claims: dict[str, Any]) -> tuple[str, int] | None:
+        """A renewed session token and its lifetime in seconds, for a session past half its lifetime; None when
+        it is younger, sliding is off, or it has reached its maximum lifetime."""
+        if not self.sliding:
+            return None
+        now = int(self.clock())
+        issued, expires = int(claims.get("iat", now)), int(claims.get("exp", now))
+        if now - issued < self.lifetime / 2:
+            return None
+        end = min(now + self.lifetime, self.session_end(claims))
+        if end <= expires:
+            return None
+        kept = {k: v for k, v in claims.items() if k not in RESERVED}
+        kept["auth_time"] = int(claims.get("auth_time") or issued)
+        ent = claims.get("ent")
+        refs = [str(r) for r in ent] if isinstance(ent, list) else [str(claims["sub"])]
+        return self.issue(str(claims["sub"]), refs, exp=end, **kept), end - now
 
     def verify(self, token: str) -> Identity:
         """The identity in a user token; TokenError when it is malformed, forged, expired or not for us."""
@@ -55,7 +89,7 @@ class TokenIssuer:
             found = jwt.decode(token, self.keys.verification_keys(), algorithms=["ES256"])
             if found.header.get("typ") != USER_TYPE:
                 raise TokenError(f"wrong token type {found.header.get('typ')!r}")
-            JWTClaimsRegistry(iss={"essential": True, "value": self.issuer},
+            JWTClaimsRegistry(now=lambda: int(self.clock()), iss={"essential": True, "value": self.issuer},
                               aud={"essential": True, "value": AUDIENCE}, sub={"essential": True},
                               exp={"essential": True}).validate(found.claims)
         except (JoseError, ValueError) as exc:

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from greenroom import Permission, PluginContext, PluginManifest, __version__, hookimpl
+from greenroom import NavItem, Permission, PluginContext, PluginManifest, __version__, hookimpl
 from greenroom.plugins.permission import extension_points
 from greenroom.plugins.permission.config import PermissionConfig
 from greenroom.plugins.permission.policy import FilePolicy, load_policy
@@ -31,6 +31,13 @@ def _config(ctx: PluginContext) -> PermissionConfig:
 @hookimpl
 def permissions() -> list[Permission]:
     return [Permission(ADMIN_PERMISSION, description="See anyone's effective permissions")]
+
+
+@hookimpl
+def nav_items() -> list[NavItem]:
+    """The effective permissions page, in the sidebar of those allowed to see it."""
+    return [NavItem("Permissions", "/admin/permissions", icon="admin_panel_settings", order=950,
+                    permission=ADMIN_PERMISSION)]
 
 
 @hookimpl

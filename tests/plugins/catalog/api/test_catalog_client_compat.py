@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,6 +19,8 @@ import httpx
 import pytest
 import yaml
 from catalog_api_support import ALL_KINDS, COMPONENTS, ORG
+
+from support.npm import node_modules
 
 REPO = Path(__file__).resolve().parents[4]
 CACHE = Path(os.environ.get("GREENROOM_NPM_CACHE", REPO / ".cache" / "catalog-client"))
@@ -34,16 +35,7 @@ spec: {{type: service, lifecycle: {'production' if i % 2 else 'experimental'}, o
 
 def catalog_client_modules() -> Path:
     """node_modules holding @backstage/catalog-client, installed with npm on first use."""
-    modules = CACHE / "node_modules"
-    if (modules / "@backstage" / "catalog-client" / "package.json").is_file():
-        return modules
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        pytest.fail("node and npm are needed for the catalog-client compatibility test")
-    CACHE.mkdir(parents=True, exist_ok=True)
-    (CACHE / "package.json").write_text('{"name": "greenroom-compat", "private": true}\n')
-    subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error", "@backstage/catalog-client"],
-                   cwd=CACHE, check=True, timeout=600, capture_output=True)
-    return modules
+    return node_modules(CACHE, ("@backstage/catalog-client",))
 
 
 def free_port() -> int:
