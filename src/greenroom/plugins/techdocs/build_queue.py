@@ -29,6 +29,7 @@ from greenroom.plugins.techdocs.store import BuildStore
 
 # Outcomes of checking one site, as `TechDocsService.check` returns them.
 BUILT, UNCHANGED, ERROR = "built", "unchanged", "error"
+TAKEN, GONE = "taken", "gone"
 
 
 def retry_delay(failures: int, base: float, cap: float) -> float:
@@ -38,7 +39,7 @@ def retry_delay(failures: int, base: float, cap: float) -> float:
 
 @dataclass
 class PassSummary:
-    """What one pass did; `errors` keeps one example message for the log line."""
+    """What one pass did; `example_error` keeps one failure's message for the log line."""
 
     built: int = 0
     unchanged: int = 0
@@ -101,7 +102,9 @@ class BuildQueue:
                     ref = next_ref()
                     if ref is None:
                         return
-                    self._one(ref, summary)
+                    outcome = self._one(ref)
+                    with pick_lock:  # workers share the summary
+                        self._count(summary, ref, outcome)
 
             if queue.concurrency == 1:
                 work()
@@ -112,20 +115,27 @@ class BuildQueue:
         self._report(summary)
         return summary
 
-    def _one(self, ref: str, summary: PassSummary) -> None:
+    def _one(self, ref: str) -> str:
+        """Claim, look up and check one site; the outcome, or `taken` / `gone` when there was nothing to do."""
         if not self.store.claim(ref, self.owner, self.claim_seconds):
-            summary.taken_elsewhere += 1  # another replica is on it; its result lands in the same row
-            return
+            return TAKEN  # another replica is on it; its result lands in the same row
         try:
             entity = self.catalog.by_ref(ref)
             if entity is None or not has_docs(entity):
                 self.store.forget(ref)  # the entity or its annotation is gone: stop rechecking it
-                summary.gone += 1
-                return
-            outcome = self.check(entity)
+                return GONE
+            return self.check(entity)
         except BaseException:
             self.store.release(ref, self.owner)
             raise
+
+    def _count(self, summary: PassSummary, ref: str, outcome: str) -> None:
+        if outcome == TAKEN:
+            summary.taken_elsewhere += 1
+            return
+        if outcome == GONE:
+            summary.gone += 1
+            return
         summary.outcomes[ref] = outcome
         if outcome == BUILT:
             summary.built += 1
