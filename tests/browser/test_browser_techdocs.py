@@ -2,13 +2,19 @@
 Mermaid diagrams, images, light and dark mode, and no script error or CSP violation.
 
 A portal of its own serves the repository's demo catalog (examples/demo-catalog) and builds its docs into a
-temporary folder, exactly as `make demo` does.
+temporary folder, exactly as `make demo` does. The server is healthy before its catalog has read the demo
+files, so the fixture waits until the catalog holds every entity the tests open: the /docs index lists only
+entities the catalog holds, and a reader URL of an entity not yet read is a 404 page that never reloads.
+Sites are built on first view; the tests wait for the built page itself, never for a fixed time.
 """
 
 from __future__ import annotations
 
 import signal
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +27,25 @@ from .test_browser_screenshots import VIEWPORT, shoot
 pytestmark = pytest.mark.browser
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo-catalog"
+DOCUMENTED = ("launch-control", "booking-service", "acme-ui-kit", "telemetry-ingest")
+
+
+def wait_for_catalog(base: str, timeout: float = 60.0) -> None:
+    """Until TechDocs sees every documented demo entity and the catalog holds the undocumented one we open."""
+    urls = [f"{base}/api/techdocs/metadata/entity/default/component/{name}" for name in DOCUMENTED]
+    urls.append(f"{base}/api/catalog/entities/by-name/component/default/billing-service")
+    deadline = time.monotonic() + timeout
+    for url in urls:
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the demo catalog was not read within {timeout}s: {url} never answered 200")
+            time.sleep(0.1)
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +67,7 @@ def docs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_healthy(base, process, log_path)
+        wait_for_catalog(base)
         yield base
     finally:
         process.send_signal(signal.SIGTERM)
@@ -92,7 +118,7 @@ def _open_built(page: Any, path: str, heading: str) -> None:
 
 
 def test_index_to_docs_with_the_keyboard(page: Any, tmp_path: Path) -> None:
-    page.goto("/docs")
+    page.goto("/docs")  # every documented entity has its row, built or not (sites are built on first view)
     for title in ("Launch Control", "Booking Service", "Acme UI Kit", "Telemetry Ingest"):
         assert page.get_by_role("link", name=title, exact=True).count() == 1
     _tab_to(page, 'a[href="/docs/default/component/launch-control/"]')

@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 from techdocs_helpers import entity_yaml, write_docs
 
 from greenroom.plugins.catalog.service import CATALOG_SERVICE
+from greenroom.plugins.techdocs.refs import Triplet
 from greenroom.plugins.techdocs.service import TECHDOCS_SERVICE, TechDocsService
 
 Factory = Callable[..., TestClient]
@@ -47,3 +48,10 @@ def settle(client: TestClient) -> None:
 def service(client: TestClient) -> TechDocsService:
     found: TechDocsService = client.app.state.portal.core.services.get(TECHDOCS_SERVICE)  # type: ignore[attr-defined]
     return found
+
+
+def ask(client: TestClient, *names: str) -> None:
+    """Record viewers' requests for these Components' docs, as a first view does, without waking the job:
+    tests run the passes themselves, so no background pass races them."""
+    for name in names:
+        service(client).store.request(Triplet("default", "Component", name).ref)

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from portal_support import Factory, documented, service, start
+from portal_support import Factory, ask, documented, service, start
 from starlette.testclient import TestClient
 
 from greenroom.plugins.techdocs.refs import Triplet
@@ -26,11 +26,12 @@ def client(portal_factory: Factory, tmp_path: Path) -> TestClient:
     os.symlink(tmp_path / "secret.md", hostile / "docs" / "secret.md")
     documented(root, "climber", ref="dir:../svc", docs=False)
     client = start(portal_factory, tmp_path)
+    ask(client, "svc", "other", "nodocs", "hostile", "climber")
     service(client).run_pass()
     return client
 
 
-def test_documented_entities_are_built_in_one_pass(client: TestClient, tmp_path: Path) -> None:
+def test_viewed_entities_are_built_in_one_pass(client: TestClient, tmp_path: Path) -> None:
     states = {ref: service(client).store.get(f"component:default/{ref}") for ref in
               ("svc", "other", "nodocs", "hostile", "climber")}
     assert {k: v.status for k, v in states.items() if v} == {
@@ -173,6 +174,7 @@ def test_search_documents(client: TestClient) -> None:
 def test_external_builder_only_serves(portal_factory: Factory, tmp_path: Path) -> None:
     documented(tmp_path / "catalog", "svc")
     client = start(portal_factory, tmp_path, {"builder": "external"})
+    ask(client, "svc")
     assert service(client).run_pass() == 0
     page = client.get("/docs/default/component/svc/")
     assert "CI builds and publishes them" in page.text

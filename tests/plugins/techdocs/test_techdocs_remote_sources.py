@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from portal_support import Factory, service, start
+from portal_support import Factory, ask, service, start
 from techdocs_helpers import commit, docs_files, entity_yaml, make_repo, write_docs
 
 from greenroom.plugins.techdocs.refs import Triplet
@@ -21,6 +21,7 @@ def test_git_and_http_docs(portal_factory: Factory, tmp_path: Path, www: Path, h
         (catalog / name / "catalog-info.yaml").write_text(entity_yaml(name, ref))
     client = start(portal_factory, tmp_path, backend={"reading": {"allow": [{"host": "127.0.0.1:*"}]}})
     docs = service(client)
+    ask(client, "gitdocs", "httpdocs", "denied")
     docs.run_pass()
     assert "From git" in client.get("/docs/default/component/gitdocs/").text
     assert "From http" in client.get("/docs/default/component/httpdocs/").text

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from portal_support import Factory, documented, service, start
+from portal_support import Factory, ask, documented, service, start
 from starlette.testclient import TestClient
 
 from greenroom.plugins.search.service import SEARCH_SERVICE, SearchService
@@ -24,6 +24,7 @@ def _hits(client: TestClient, term: str) -> list[str]:
 def test_built_docs_are_searchable_and_rebuilds_are_picked_up(portal_factory: Factory, tmp_path: Path) -> None:
     folder = documented(tmp_path / "catalog", "svc")
     client = start(portal_factory, tmp_path)
+    ask(client, "svc")
     assert service(client).run_pass() == 1
     _search(client).indexer.incremental()
     assert "/docs/default/component/svc/guide/#install" in _hits(client, "install")

@@ -41,6 +41,8 @@ def status_json(service: TechDocsService, triplet: Triplet) -> dict[str, object]
     meta = service.metadata(triplet)
     return {"builder": service.config.builder, "status": state.status if state else ("ok" if meta else "none"),
             "error": state.error if state else None, "builtAt": state.built_at if state else None,
+            "failures": state.failures if state else 0,
+            "retryAt": state.retry_at if state is not None and state.backing_off() else None,
             "published": meta is not None, "buildTimestamp": meta.get("build_timestamp") if meta else None,
             "etag": meta.get("etag") if meta else None}
 
@@ -85,10 +87,10 @@ def api_router(ctx: PluginContext) -> APIRouter:
 
     @router.get("/sync" + ENTITY)
     async def sync(request: Request, namespace: str, kind: str, name: str) -> Response:
-        triplet, _ = await documented(request, namespace, kind, name)
+        triplet, entity = await documented(request, namespace, kind, name)
         svc = service()
         before = await run_in_threadpool(svc.state, triplet)
-        await run_in_threadpool(svc.request, triplet)
+        await run_in_threadpool(svc.request, triplet, entity)
 
         async def events() -> AsyncIterator[bytes]:
             if svc.config.builder != "local":

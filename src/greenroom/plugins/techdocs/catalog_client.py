@@ -28,5 +28,9 @@ class CatalogClient:
 
     def entity(self, kind: str, namespace: str, name: str) -> Entity | None:
         """One entity, or None when the catalog does not hold it."""
-        ref = f"{kind}:{namespace}/{name}".lower()
+        return self.by_ref(f"{kind}:{namespace}/{name}")
+
+    def by_ref(self, ref: str) -> Entity | None:
+        """One entity by its ref (`kind:namespace/name`, any case), or None."""
+        ref = ref.lower()
         return self._service().entities_by_ref([ref]).get(ref)

@@ -69,6 +69,25 @@ class BuildLimits(StrictModel):
     maxFileBytes: int = Field(10 * 1024 * 1024, ge=1, description="Largest single file of a docs folder.")
 
 
+class QueueConfig(StrictModel):
+    """`techdocs.queue`: the background pass that keeps already-built sites fresh.
+
+    Sites are first built when someone views them; the pass only rechecks sites that were built before (and
+    serves viewers' requests first), so a large catalog of never-read docs costs nothing.
+    """
+
+    concurrency: int = Field(2, ge=1, le=32, description="Checks and builds running at once on one replica.")
+    maxPerPass: int = Field(20, ge=1, description="Most built sites one pass rechecks (viewers' requests come "
+                                                  "on top).")
+    retryBaseSeconds: float = Field(60.0, gt=0, description="Wait before the first retry of a failing source; "
+                                                            "it doubles with each further failure.")
+    retryMaxSeconds: float = Field(6 * 3600.0, gt=0, description="Longest wait between two retries of a "
+                                                                 "failing source.")
+    claimSeconds: float | None = Field(
+        None, gt=0, description="How long a replica holds a site's build before another may take it over; "
+                                "default: twice limits.buildTimeoutSeconds plus a minute.")
+
+
 class TechDocsConfig(StrictModel):
     """TechDocs settings. Defaults follow Backstage where it has the key."""
 
@@ -81,5 +100,6 @@ class TechDocsConfig(StrictModel):
                                                         "temporary folder.")
     recheckSeconds: float = Field(
         60.0, ge=0, description="How often a built site's source is checked for changes.")
+    queue: QueueConfig = QueueConfig()
     processingInterval: float = Field(2.0, gt=0, description="Seconds between two passes of the build job.")
     legacyUseCaseSensitiveTripletPaths: bool = False

@@ -62,6 +62,7 @@ def status_view(service: TechDocsService, triplet: Triplet, entity: Mapping[str,
             "building": service.config.builder == "local" and (
                 state is None or state.status in ("queued", "building") or state.requested_at is not None),
             "built_at": when(built_ms / 1000 if isinstance(built_ms, int | float) else None),
+            "retry_at": when(state.retry_at) if state is not None and state.backing_off() else "",
             "status_url": f"/docs-status/{triplet.storage_path(True)}", "triplet": triplet}
 
 
@@ -83,7 +84,7 @@ def docs_tab(ctx: PluginContext) -> EntityTab:
     async def render(request: Request, entity: Mapping[str, Any]) -> str:
         service = ctx.services.get(TECHDOCS_SERVICE)
         triplet = Triplet.of(entity)
-        await run_in_threadpool(service.request, triplet)
+        await run_in_threadpool(service.request, triplet, dict(entity))
         status = await run_in_threadpool(status_view, service, triplet, entity)
         page = await run_in_threadpool(service.page, triplet, "")
         return ctx.templates.env.get_template("techdocs/tab.html").render(
@@ -153,7 +154,7 @@ def pages_router(ctx: PluginContext) -> APIRouter:
         triplet = Triplet.of(entity)
         page = await run_in_threadpool(svc.page, triplet, path)
         if page is None or path == "":
-            await run_in_threadpool(svc.request, triplet)
+            await run_in_threadpool(svc.request, triplet, entity)
         status = await run_in_threadpool(status_view, svc, triplet, entity)
         meta = status["meta"] or {}
         title = (entity.get("metadata") or {}).get("title") or triplet.name

@@ -1,8 +1,9 @@
-"""TechDocs' published API (TECHDOCS_SERVICE): build state, background builds, and reading published sites.
+"""TechDocs' published API (TECHDOCS_SERVICE): build state, builds on view, and reading published sites.
 
-A processing pass (the `techdocs.build` job) walks the documented entities, viewers' requests first; for each
-one that is due it copies the docs folder, hashes it and rebuilds only when the hash differs from the published
-site's `etag`. A failed build records its error and log and leaves the published site alone.
+A site is first built when someone views it (`request`); the processing pass (the `techdocs.build` job, see
+`build_queue`) serves those requests and keeps already-built sites fresh. Checking a site copies the docs
+folder, hashes it and rebuilds only when the hash differs from the published site's `etag`. A failed build
+records its error, its log and the time of the next try, and leaves the published site alone.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 from greenroom import ServiceRef
 from greenroom.plugins.techdocs import generator, refs
+from greenroom.plugins.techdocs.build_queue import BUILT, ERROR, UNCHANGED, BuildQueue, PassSummary, retry_delay
 from greenroom.plugins.techdocs.catalog_client import CatalogClient, Entity
 from greenroom.plugins.techdocs.config import TechDocsConfig
 from greenroom.plugins.techdocs.publishers import Publisher, PublishError
@@ -52,7 +54,7 @@ class TechDocsService:
         self._metadata: dict[str, tuple[float, dict[str, Any] | None]] = {}
         self._pages: OrderedDict[tuple[str, str, str], DocPage | None] = OrderedDict()
         self._lock = threading.Lock()
-        self._pass_lock = threading.Lock()
+        self.queue = BuildQueue(config, store, catalog, self.check, self.log)
         # Per entity: the on-disk signature and the revision it had, to skip re-hashing untouched folders.
         self._fingerprints: dict[str, tuple[str, str]] = {}
 
@@ -111,46 +113,34 @@ class TechDocsService:
 
     # -- building ------------------------------------------------------------------------------------
 
-    def request(self, triplet: Triplet) -> None:
-        """Ask for the docs to be checked (and built if stale) in the next pass, which starts now."""
+    def request(self, triplet: Triplet, entity: Entity | None = None) -> None:
+        """Ask for the docs to be checked (and built if stale or never built) in the next pass, which starts now.
+
+        `entity`, when given, lets a changed techdocs-ref cut short the back-off of a failing source.
+        """
         if self.config.builder != "local":
             return
         state = self.store.get(triplet.ref)
-        if state is not None and (state.requested_at is not None or state.status == "building"):
-            return  # already on its way
-        if state is not None and state.checked_at and time.time() - state.checked_at < VIEW_RECHECK_SECONDS:
-            return  # checked moments ago: page views do not each cost a pass
-        self.store.request(triplet.ref)
+        key = source_key(entity) if entity is not None else None
+        changed = state is not None and key is not None and state.source_key not in (None, key)
+        if state is not None and not changed:
+            if state.requested_at is not None or (state.status == "building" and state.claimed()):
+                return  # already on its way, here or on another replica
+            if state.backing_off():
+                return  # a failing source: the reader shows the error and when it is tried again
+            if state.checked_at and time.time() - state.checked_at < VIEW_RECHECK_SECONDS:
+                return  # checked moments ago: page views do not each cost a pass
+        self.store.request(triplet.ref, key, reset_backoff=changed)
         self.trigger()
 
-    def due(self, now: float | None = None) -> list[Entity]:
-        """Documented entities to check in this pass: requested first, then never checked, then stale."""
-        now = time.time() if now is None else now
-        entities = {Triplet.of(e).ref: e for e in self.catalog.documented()}
-        states = self.store.get_many(entities)
-        ranked: list[tuple[float, Entity]] = []
-        for ref, entity in entities.items():
-            state = states.get(ref)
-            if state is None or state.checked_at is None:
-                ranked.append((1.0 + (state.requested_at or now) / 1e12 if state else 2.0, entity))
-            elif state.requested_at is not None:
-                ranked.append((state.requested_at / 1e12, entity))
-            elif now - state.checked_at >= self.config.recheckSeconds:
-                ranked.append((3.0 + state.checked_at / 1e12, entity))
-        return [e for _, e in sorted(ranked, key=lambda item: item[0])]
-
     def run_pass(self, max_seconds: float = 60.0) -> int:
-        """One processing pass: check due entities until time runs out; returns how many sites were built."""
+        """One processing pass (see `build_queue`); returns how many sites were built."""
+        return self.run_pass_summary(max_seconds).built
+
+    def run_pass_summary(self, max_seconds: float = 60.0) -> PassSummary:
         if self.config.builder != "local":
-            return 0
-        built = 0
-        deadline = time.monotonic() + max_seconds
-        with self._pass_lock:
-            for entity in self.due():
-                if time.monotonic() > deadline:
-                    break
-                built += self.check(entity) == "built"
-        return built
+            return PassSummary()
+        return self.queue.run_pass(max_seconds)
 
     def check(self, entity: Entity) -> str:
         """Check one entity's docs and rebuild them when stale: `unchanged`, `built` or `error`."""
@@ -165,7 +155,7 @@ class TechDocsService:
                 meta = self.metadata(triplet)
                 if meta is not None and meta.get("etag") == known[1]:
                     self.store.checked(triplet.ref, known[1])
-                    return "unchanged"
+                    return UNCHANGED
             prepared = prepare(source, work / "src", self.config.limits, self.git(), self._read)
             revision = prepared.revision
             if quick is not None:
@@ -175,11 +165,12 @@ class TechDocsService:
             if (state is not None and state.status == "error" and state.revision == revision
                     and time.time() - (state.finished_at or 0) < RETRY_FAILED_SECONDS):
                 # The same broken source fails the same way; only a transient failure is worth a later retry.
-                self.store.still_failing(triplet.ref)
-                return "error"
+                failures = state.failures + 1
+                self.store.still_failing(triplet.ref, failures, self._retry_at(failures))
+                return ERROR
             if meta is not None and meta.get("etag") == revision:
                 self.store.checked(triplet.ref, revision)
-                return "unchanged"
+                return UNCHANGED
             self.store.building(triplet.ref, revision)
             result = generator.generate(prepared.folder, work / "site", self.config.limits, revision,
                                         omit_core=self.config.generator.mkdocs.omitTechdocsCorePlugin)
@@ -187,20 +178,36 @@ class TechDocsService:
             self._metadata.pop(self.storage(triplet), None)
             self.store.succeeded(triplet.ref, revision, result.log)
             self.log.info("built docs of %s", triplet.ref)
-            return "built"
+            return BUILT
         except (SourceError, generator.BuildError, PublishError) as exc:
             log = getattr(exc, "log", "")
-            self.store.failed(triplet.ref, revision, str(exc), log)
-            self.log.warning("docs of %s failed: %s", triplet.ref, exc)
-            return "error"
+            before = self.store.get(triplet.ref)
+            failures = (before.failures if before else 0) + 1
+            self.store.failed(triplet.ref, revision, str(exc), log, failures, self._retry_at(failures))
+            # One line per pass sums failures up (build_queue); the error itself is on the site's status.
+            self.log.debug("docs of %s failed (%d in a row): %s", triplet.ref, failures, exc)
+            return ERROR
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+    def _retry_at(self, failures: int) -> float:
+        queue = self.config.queue
+        return time.time() + retry_delay(failures, queue.retryBaseSeconds, queue.retryMaxSeconds)
 
     def _read(self, url: str) -> bytes:
         try:
             return self.read_url(url)
         except Exception as exc:
             raise SourceError(str(exc)) from None
+
+
+def source_key(entity: Entity) -> str:
+    """What the entity says about where its docs are; a change cuts a failing source's back-off short."""
+    try:
+        source = refs.resolve_source(entity)
+    except SourceError as exc:
+        return f"error:{exc}"[:1000]
+    return f"{source.type}:{source.target}"[:1000]
 
 
 TECHDOCS_SERVICE: ServiceRef[TechDocsService] = ServiceRef("techdocs.service")
