@@ -65,3 +65,14 @@ def test_query_parsing() -> None:
     assert decode_cursor(encode_cursor(7)) == 7
     with pytest.raises(QueryError, match="greater than"):
         parse([("pageLimit", "500")], config, [])
+
+
+def test_documents_keep_their_resource_ref_apart_from_the_body() -> None:
+    base = {"title": "T", "text": "x", "location": "/catalog/default/component/a"}
+    prepared = prepare({**base, "authorization": {"resourceRef": "Component:Default/A"}})
+    assert prepared.resource_ref == "component:default/a" and b"authorization" not in prepared.body
+    assert prepare(base).resource_ref is None and prepare(base).hash != prepared.hash
+    assert prepare({**base, "authorization": {}}).resource_ref is None
+    for bad in ({"resourceRef": 5}, {"resourceRef": ""}, {"resourceRef": "x" * 601}, "component:default/a"):
+        with pytest.raises(DocumentError, match="resourceRef"):
+            prepare({**base, "authorization": bad})

@@ -167,7 +167,7 @@ def test_search_documents(client: TestClient) -> None:
         "title": "Install", "text": "", "location": "/docs/default/component/svc/guide/#install",
         "path": "guide/#install", "kind": "Component", "namespace": "default", "name": "svc",
         "entityTitle": "Svc", "componentType": "service", "lifecycle": "production", "owner": "team-a",
-        "lastModified": ""}
+        "lastModified": "", "authorization": {"resourceRef": "component:default/svc"}}
     assert guide["lastModified"].endswith("+00:00")
 
 

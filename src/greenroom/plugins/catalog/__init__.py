@@ -19,7 +19,7 @@ from greenroom.plugins.catalog.ingest.files import FileReader, is_glob
 from greenroom.plugins.catalog.ingest.rules import RuleSet
 from greenroom.plugins.catalog.ingest.setup import build_readers
 from greenroom.plugins.catalog.model import default_registry
-from greenroom.plugins.catalog.permissions import PERMISSIONS, RESOURCE, checker
+from greenroom.plugins.catalog.permissions import PERMISSIONS, RESOURCE, checker, ref_filter
 from greenroom.plugins.catalog.processing.engine import ProcessingEngine, random_interval
 from greenroom.plugins.catalog.processing.orchestrator import Orchestrator, location_entity
 from greenroom.plugins.catalog.processing.types import LocationSpec
@@ -101,6 +101,7 @@ def startup(ctx: PluginContext) -> None:
     _state.setdefault(id(ctx.core), _State()).service = service
     ctx.provide(CATALOG_SERVICE, service)
     ctx.permissions.register_checker(RESOURCE, ctx.plugin.id, checker(engine))
+    ctx.permissions.register_ref_filter(RESOURCE, ctx.plugin.id, ref_filter)
     specs = [config_location_spec(loc.type, loc.target) for loc in config.locations]
     service.connection(CONFIG_PROVIDER).apply_full([(location_entity(s), s.key) for s in specs])
     service.sync_registered()

@@ -6,7 +6,7 @@ rules; each becomes a predicate of the catalog's query language, so listing unde
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Engine
@@ -14,10 +14,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 
 from greenroom import Permission
-from greenroom.plugins.catalog.api.common import run
+from greenroom.plugins.catalog.api.common import marks, run
 from greenroom.plugins.catalog.api.predicates import compile_predicate
 from greenroom.services.identity import current_identity
-from greenroom.services.permissions import Decision, PermissionService
+from greenroom.services.permissions import Decision, PermissionService, SqlFilter
 
 RESOURCE = "catalog-entity"
 ENTITY_READ, ENTITY_CREATE = "catalog.entity.read", "catalog.entity.create"
@@ -114,3 +114,28 @@ def checker(engine: Engine) -> Any:
     def check(ref: str, conditions: dict[str, Any]) -> bool:
         return entity_matches(engine, ref, conditions_to_predicate(conditions))
     return check
+
+
+def visible_refs(engine: Engine, refs: Iterable[str], predicate: dict[str, Any] | None) -> set[str]:
+    """Those of the stored `refs` (lower-cased) that satisfy `predicate` (all stored ones when it is None): one
+    query per 500 refs, for views that walk from entity to entity."""
+    wanted = list(dict.fromkeys(r.lower() for r in refs))
+    found: set[str] = set()
+    sql, params = compile_predicate(predicate) if predicate is not None else ("1=1", [])
+    with engine.connect() as conn:
+        for start in range(0, len(wanted), 500):
+            part = wanted[start:start + 500]
+            found.update(str(r[0]) for r in run(conn, "SELECT f.entity_ref FROM catalog_final_entities f WHERE "
+                                                      f"f.entity_ref IN ({marks(len(part))}) AND {sql}",
+                                                [*part, *params]))
+    return found
+
+
+def ref_filter(conditions: dict[str, Any], column: str) -> SqlFilter:
+    """The ref filter the catalog registers for `catalog-entity`: `column` names an entity the conditions accept.
+
+    Other plugins run it inside their own queries (search filters its documents by `authorization.resourceRef`),
+    so it is a semi-join on the stitched entities: a ref of an entity that is not in the catalog matches nothing.
+    """
+    sql, params = compile_predicate(conditions_to_predicate(conditions))
+    return SqlFilter(f"{column} IN (SELECT f.entity_ref FROM catalog_final_entities f WHERE {sql})", tuple(params))

@@ -201,13 +201,18 @@ class CatalogService:
             after = (float(rows[-1][1]), int(rows[-1][0]))
 
     def query_entities(self, predicate: dict[str, Any] | None = None, order_field: str | None = None,
-                       fields: list[str] | None = None, page_size: int = 500) -> Iterator[dict[str, Any]]:
+                       fields: list[str] | None = None, page_size: int = 500,
+                       conditions: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Every stitched entity matching `predicate` (the `query` form of `POST /entities/by-query`, e.g.
         `{"kind": "component", "metadata.annotations.x": {"$exists": true}}`), in `order_field` order, read a
-        page at a time so memory stays flat."""
+        page at a time so memory stays flat. `conditions` (a conditional permission decision's, in Backstage's
+        shape over `catalog-entity`) must hold too: plugins list only what a viewer may see, inside the query."""
         from greenroom.plugins.catalog.api.query import QueryRequest, run_query  # the API imports this module
+        from greenroom.plugins.catalog.permissions import conditions_to_predicate
 
         request = QueryRequest(predicate=predicate, order_field=order_field, fields=fields, skip_total=True)
+        if conditions is not None:
+            request.authorization = conditions_to_predicate(conditions)
         offset = 0
         while True:
             with self.database.engine.connect() as conn:

@@ -63,7 +63,7 @@ def startup(ctx: PluginContext) -> None:
         # Asked on first use, after every plugin's start-up, so collators can use services published there.
         return [c for found in ctx.hook.search_collators(services=services) for c in found or []]
 
-    service = SearchService(engine, Indexer(engine, ctx.database.engine, config, collators), config)
+    service = SearchService(engine, Indexer(engine, ctx.database.engine, config, collators), config, ctx.permissions)
     _services[id(ctx.core)] = service
     ctx.provide(SEARCH_SERVICE, service)
 

@@ -19,6 +19,7 @@ from greenroom.plugins.search.terms import exact_key, fold
 MAX_TITLE = 1_000
 MAX_TEXT = 200_000
 MAX_LOCATION = 2_000
+MAX_RESOURCE_REF = 600
 MAX_FIELD_VALUE = 200
 MAX_FIELD_VALUES = 50
 SAFE_LOCATION = re.compile(r"^(?:/(?![/\\])|https?://)", re.IGNORECASE)
@@ -42,6 +43,7 @@ class PreparedDocument:
     fields: tuple[tuple[str, str, str], ...]  # (key folded, value folded, value as given)
     body: bytes  # the document as JSON, as the API returns it
     hash: str
+    resource_ref: str | None = None  # `authorization.resourceRef`, lower-cased: what permissions filter on
 
 
 def _scalar(value: Any) -> str | None:
@@ -88,12 +90,27 @@ def prepare(document: Mapping[str, Any]) -> PreparedDocument:
         elif kept or value is None:
             clean[key] = kept[0] if kept else None
     name = document.get("name")
+    resource_ref = _resource_ref(document, location)
     body = orjson.dumps(clean, option=orjson.OPT_SORT_KEYS)
     return PreparedDocument(location=location, title=title, text=text, keywords=" ".join(keywords)[:5000],
                             exact_title=exact_key(title),
                             exact_name=exact_key(name) if isinstance(name, str) else "", fields=tuple(fields),
-                            body=body,
-                            hash=hashlib.sha1(body, usedforsecurity=False).hexdigest())
+                            body=body, resource_ref=resource_ref,
+                            hash=hashlib.sha1(body + (resource_ref or "").encode(), usedforsecurity=False).hexdigest())
+
+
+def _resource_ref(document: Mapping[str, Any], location: str) -> str | None:
+    """`authorization.resourceRef`; a document that names one badly is refused rather than shown to everyone."""
+    authorization = document.get("authorization")
+    if authorization is None:
+        return None
+    ref = authorization.get("resourceRef") if isinstance(authorization, Mapping) else None
+    if ref is None and isinstance(authorization, Mapping):
+        return None
+    if not isinstance(ref, str) or not ref or len(ref) > MAX_RESOURCE_REF:
+        raise DocumentError(f"document {location[:80]!r}: authorization.resourceRef must be a string of 1 to "
+                            f"{MAX_RESOURCE_REF} characters")
+    return ref.lower()
 
 
 def load(body: bytes | str) -> dict[str, Any]:

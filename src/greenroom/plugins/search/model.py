@@ -11,6 +11,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from greenroom.services.permissions import SqlFilter
+
 Document = Mapping[str, Any]
 """A document as collators yield it: a JSON-like mapping with at least `title`, `text` and `location`."""
 
@@ -33,7 +35,11 @@ class Changes:
 @runtime_checkable
 class Collator(Protocol):
     """Publishes the documents of one type. `changes` is optional: collators without it are reindexed in full
-    on their schedule only."""
+    on their schedule only.
+
+    Optional too, `visibility_permissions` (Backstage's `visibilityPermission`): resource permissions a viewer
+    needs on a document's `authorization.resourceRef` to see it, e.g. `("catalog.entity.read",)`. Queries filter
+    on them inside the engine, so totals and pages count only what the viewer may see."""
 
     type: str
 
@@ -53,6 +59,7 @@ class FunctionCollator:
     type: str
     read: Callable[[], Iterable[Document]]
     changed: Callable[[str | None], Changes | None] | None = None
+    visibility_permissions: tuple[str, ...] = ()
 
     def documents(self) -> Iterable[Document]:
         return self.read()
@@ -62,14 +69,38 @@ class FunctionCollator:
 
 
 @dataclass(frozen=True)
+class Visibility:
+    """What one viewer may see, per document type, as the permission system decided.
+
+    `hidden` types are left out entirely. For a type in `filters`, only documents whose resource ref satisfies
+    the SQL condition are seen: it is written with `?` marks on `d.resource_ref` (the documents table aliased
+    `d`) and runs inside the engine's own query; documents without a ref never satisfy it. Other types are open.
+    `allows(type, resource_ref)` answers the same for one document, for engines that cannot run the SQL."""
+
+    hidden: frozenset[str] = frozenset()
+    filters: Mapping[str, SqlFilter] = field(default_factory=dict)
+    allows: Callable[[str, str | None], bool] | None = field(default=None, compare=False)
+
+    @property
+    def restricts(self) -> bool:
+        return bool(self.hidden or self.filters)
+
+    def key(self) -> str:
+        """Tells visibilities apart, for caches of per-viewer results."""
+        return repr((sorted(self.hidden), sorted((t, f.sql, f.params) for t, f in self.filters.items())))
+
+
+@dataclass(frozen=True)
 class SearchQuery:
-    """A parsed, validated query. `filters` maps lower-cased field names to accepted values (any matches)."""
+    """A parsed, validated query. `filters` maps lower-cased field names to accepted values (any matches);
+    `visibility` restricts results to what the viewer may see (None: everything, as the CLI sees it)."""
 
     term: str = ""
     types: tuple[str, ...] = ()
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     offset: int = 0
     limit: int = 25
+    visibility: Visibility | None = None
 
 
 @dataclass(frozen=True)
@@ -134,8 +165,11 @@ class SearchEngine(Protocol):
         """Indexed documents per type."""
         ...
 
-    # Optional, found with getattr: `suggest(term, limit, types) -> ResultPage` for the header box (a plain
-    # `query` otherwise) and `optimize()`, called after a full pass that wrote many documents.
+    # Optional, found with getattr: `suggest(term, limit, types, visibility) -> ResultPage` for the header box (a
+    # plain `query` otherwise) and `optimize()`, called after a full pass that wrote many documents. An engine
+    # that sets `filters_visibility = True` applies `SearchQuery.visibility` (and takes `visibility` in `facets`
+    # and `suggest`) inside its queries; for others the service drops hidden results from each page afterwards,
+    # so their totals may count documents the viewer does not see.
 
 
 @dataclass(frozen=True)

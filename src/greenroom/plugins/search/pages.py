@@ -6,7 +6,7 @@ Highlights are escaped first and only then get their `<mark>` tags (see highligh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,9 +16,10 @@ from starlette.concurrency import run_in_threadpool
 
 from greenroom import PluginContext
 from greenroom.plugins.search.highlight import render
-from greenroom.plugins.search.model import ResultPage, SearchHit, SearchQuery
+from greenroom.plugins.search.model import ResultPage, SearchHit, SearchQuery, Visibility
 from greenroom.plugins.search.service import CATALOG_FACETS, SEARCH_SERVICE, SearchService
 from greenroom.plugins.search.terms import fold
+from greenroom.services.identity import Identity
 
 PAGE_SIZE = 20
 MAX_PAGE = 200
@@ -76,7 +77,8 @@ def router(ctx: PluginContext) -> APIRouter:
         query = SearchQuery(term=term, types=(tab,) if tab else (), filters=filters,
                             offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
         searched = bool(term.strip() or filters) and not error
-        results, counts, facets = await run_in_threadpool(_load, service, query, known, searched, tab)
+        who = await ctx.identity.identify(request)
+        results, counts, facets = await run_in_threadpool(_load, service, query, known, searched, tab, who)
         def link(**changes: Any) -> str:
             values: dict[str, Any] = {"query": term, "types": tab, **{k: list(v) for k, v in filters.items()},
                                       "page": page}
@@ -97,7 +99,8 @@ def router(ctx: PluginContext) -> APIRouter:
     async def suggest(request: Request) -> Response:
         service = services.get(SEARCH_SERVICE)
         term = request.query_params.get("query", "")
-        found = await run_in_threadpool(service.suggest, term)
+        who = await ctx.identity.identify(request)
+        found = await run_in_threadpool(lambda: service.suggest(term, visibility=service.visibility(who)))
         html = templates.env.get_template("search/_suggestions.html").render(
             results=[view(h) for h in found.hits], term=term, type_labels=TYPE_LABELS)
         return HTMLResponse(html, headers={"cache-control": "no-store"})
@@ -105,12 +108,15 @@ def router(ctx: PluginContext) -> APIRouter:
     return pages
 
 
-def _load(service: SearchService, query: SearchQuery, known: list[str], searched: bool,
-          tab: str) -> tuple[ResultPage, dict[str, int], dict[str, list[tuple[str, int]]]]:
-    results = service.query(query) if searched else ResultPage([], 0)
+def _load(service: SearchService, query: SearchQuery, known: list[str], searched: bool, tab: str,
+          who: Identity | None) -> tuple[ResultPage, dict[str, int], dict[str, list[tuple[str, int]]]]:
+    # Results, tab counts and facet counts all count only what the viewer may see.
+    visibility: Visibility | None = service.visibility(who)
+    results = service.query(replace(query, visibility=visibility)) if searched else ResultPage([], 0)
     counts: dict[str, int] = {}
     if searched and query.term.strip():
         for doc_type in known:
-            counts[doc_type] = service.query(SearchQuery(term=query.term, types=(doc_type,), limit=1)).total
-    facets = service.facets("software-catalog") if tab == "software-catalog" else {}
+            counts[doc_type] = service.query(SearchQuery(term=query.term, types=(doc_type,), limit=1,
+                                                         visibility=visibility)).total
+    facets = service.facets("software-catalog", visibility=visibility) if tab == "software-catalog" else {}
     return results, counts, facets

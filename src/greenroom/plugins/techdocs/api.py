@@ -22,11 +22,11 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from greenroom import PluginContext
+from greenroom.plugins.techdocs.access import may_read, require_any
 from greenroom.plugins.techdocs.refs import SourceError, Triplet, has_docs, resolve_source
 from greenroom.plugins.techdocs.service import TECHDOCS_SERVICE, TechDocsService
 
 ENTITY = "/{namespace}/{kind}/{name}"
-READ = "techdocs.entity.read"
 # Files of a site may be read, shown and styled, never run: every response carries this policy.
 ASSET_CSP = ("default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; font-src 'self' data:; "
              "sandbox; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
@@ -55,10 +55,11 @@ def api_router(ctx: PluginContext) -> APIRouter:
 
     async def documented(request: Request, namespace: str, kind: str,
                          name: str) -> tuple[Triplet, dict[str, object]]:
-        if not ctx.permissions.allowed(await ctx.identity.identify(request), READ):
-            raise HTTPException(403, f"{READ} is not allowed")
+        who = await ctx.identity.identify(request)
+        require_any(ctx.permissions, who)
         entity = await run_in_threadpool(service().catalog.entity, kind, namespace, name)
-        if entity is None or not has_docs(entity):
+        if entity is None or not has_docs(entity) or not await run_in_threadpool(
+                may_read, ctx.permissions, who, Triplet.of(entity).ref):
             raise HTTPException(404, f"no documented entity {kind}:{namespace}/{name}")
         return Triplet.of(entity), entity
 

@@ -21,10 +21,10 @@ class CatalogClient:
     def __init__(self, service: Callable[[], CatalogService]) -> None:
         self._service = service
 
-    def documented(self) -> Iterator[Entity]:
-        """Every entity with a techdocs-ref annotation, by name."""
+    def documented(self, conditions: dict[str, Any] | None = None) -> Iterator[Entity]:
+        """Every entity with a techdocs-ref annotation (that also satisfies permission `conditions`), by name."""
         return self._service().query_entities({f"metadata.annotations.{TECHDOCS_REF}": {"$exists": True}},
-                                              order_field="metadata.name")
+                                              order_field="metadata.name", conditions=conditions)
 
     def entity(self, kind: str, namespace: str, name: str) -> Entity | None:
         """One entity, or None when the catalog does not hold it."""

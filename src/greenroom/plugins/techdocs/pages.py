@@ -14,10 +14,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from greenroom import PluginContext
+from greenroom.plugins.techdocs.access import READ, listing_conditions, may_read, require_any
 from greenroom.plugins.techdocs.refs import (
     EDIT_URL,
     SourceError,
@@ -34,7 +34,6 @@ DOCS_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inl
             "font-src 'self' data:; connect-src 'self'; object-src 'none'; frame-src 'none'; base-uri 'none'; "
             "form-action 'self'; frame-ancestors 'none'")
 HEADERS = {"Content-Security-Policy": DOCS_CSP, "Cache-Control": "no-cache"}
-READ = "techdocs.entity.read"
 
 
 def when(epoch: float | None) -> str:
@@ -102,13 +101,20 @@ def pages_router(ctx: PluginContext) -> APIRouter:
         return ctx.services.get(TECHDOCS_SERVICE)
 
     async def check_read(request: Request) -> None:
-        if not ctx.permissions.allowed(await ctx.identity.identify(request), READ):
-            raise HTTPException(403, f"{READ} is not allowed")
+        require_any(ctx.permissions, await ctx.identity.identify(request))
+
+    async def readable(request: Request, entity: Mapping[str, Any] | None) -> bool:
+        """A documented entity the viewer may read the docs of (anything else is answered as missing)."""
+        if entity is None or not has_docs(entity):
+            return False
+        who = await ctx.identity.identify(request)
+        return await run_in_threadpool(may_read, ctx.permissions, who, Triplet.of(entity).ref)
 
     @router.get("/docs")
     async def index(request: Request, owner: str = "", kind: str = "") -> Response:
         await check_read(request)
-        rows = await run_in_threadpool(index_rows, service())
+        conditions = listing_conditions(ctx.permissions, await ctx.identity.identify(request))
+        rows = await run_in_threadpool(index_rows, service(), conditions)
         owners = sorted({r["owner"] for r in rows if r["owner"]})
         kinds = sorted({r["kind"] for r in rows})
         shown = [r for r in rows if (not owner or r["owner"] == owner) and (not kind or r["kind"].lower()
@@ -123,7 +129,7 @@ def pages_router(ctx: PluginContext) -> APIRouter:
         await check_read(request)
         svc = service()
         entity = await run_in_threadpool(svc.catalog.entity, kind, namespace, name)
-        if entity is None or not has_docs(entity):
+        if entity is None or not await readable(request, entity):
             return Response("", status_code=404)
         triplet = Triplet.of(entity)
         status = await run_in_threadpool(status_view, svc, triplet, entity)
@@ -148,7 +154,7 @@ def pages_router(ctx: PluginContext) -> APIRouter:
             return RedirectResponse(f"{ASSETS_PREFIX}{namespace}/{kind}/{name}/{path}", status_code=307)
         started = time.perf_counter()
         entity = await run_in_threadpool(svc.catalog.entity, kind, namespace, name)
-        if entity is None or not has_docs(entity):
+        if entity is None or not await readable(request, entity):
             return await templates.render(request, "techdocs/missing.html", {
                 "ref": f"{kind}:{namespace}/{name}", "current_nav": "/docs"}, status_code=404, headers=HEADERS)
         triplet = Triplet.of(entity)
@@ -172,10 +178,10 @@ def pages_router(ctx: PluginContext) -> APIRouter:
     return router
 
 
-def index_rows(service: TechDocsService) -> list[dict[str, Any]]:
-    """One row per documented entity, for the /docs index."""
+def index_rows(service: TechDocsService, conditions: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """One row per documented entity (satisfying the viewer's permission `conditions`), for the /docs index."""
     rows: list[dict[str, Any]] = []
-    entities = list(service.catalog.documented())
+    entities = list(service.catalog.documented(conditions))
     states = service.store.get_many(Triplet.of(e).ref for e in entities)
     for entity in entities:
         triplet = Triplet.of(entity)

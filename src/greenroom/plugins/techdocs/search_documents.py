@@ -88,4 +88,5 @@ def _site_documents(service: TechDocsService, entity: Mapping[str, Any], triplet
             "lifecycle": _spec(entity, "lifecycle"),
             "owner": _owner(entity),
             "lastModified": modified,
+            "authorization": {"resourceRef": triplet.ref},
         }

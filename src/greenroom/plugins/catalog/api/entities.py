@@ -68,11 +68,18 @@ def by_refs(engine: Engine, refs: Sequence[Any], predicate: dict[str, Any] | Non
     return b'{"items":[' + b",".join(items) + b"]}"
 
 
-def ancestry(conn: Connection, root: str) -> bytes:
-    """`{rootEntityRef, items: [{entity, parentEntityRefs}]}`: the entity, then whoever emitted it, upwards."""
+def ancestry(conn: Connection, root: str, visible: dict[str, Any] | None = None) -> bytes:
+    """`{rootEntityRef, items: [{entity, parentEntityRefs}]}`: the entity, then whoever emitted it, upwards.
+
+    Parents outside `visible` (the caller's read filter) are left out, and so is what lies above them: a
+    caller sees the chain only as far as they may read it."""
     entity = by_ref(conn, root)
     if entity is None:
         not_found(f"No such entity {root}")
+    permitted, permitted_params = "", list[Any]()
+    if visible is not None:
+        sql, permitted_params = compile_predicate(visible)
+        permitted = f" AND {sql}"
     items: list[bytes] = []
     seen = {root}
     todo: list[tuple[str, bytes]] = [(root, entity)]
@@ -80,7 +87,8 @@ def ancestry(conn: Connection, root: str) -> bytes:
         ref, data = todo.pop(0)
         parents = run(conn, "SELECT r.source_entity_ref, f.final_entity FROM catalog_references r JOIN "
                             "catalog_final_entities f ON f.entity_ref = r.source_entity_ref "
-                            "WHERE r.target_entity_ref = ? ORDER BY r.source_entity_ref", [ref])
+                            f"WHERE r.target_entity_ref = ?{permitted} ORDER BY r.source_entity_ref",
+                      [ref, *permitted_params])
         refs = [p[0] for p in parents]
         items.append(b'{"entity":' + data + b',"parentEntityRefs":' + orjson.dumps(refs) + b"}")
         for parent_ref, parent in parents:

@@ -169,7 +169,7 @@ def add_entity_routes(router: APIRouter, get: Callable[[], CatalogService], auth
         authz.require_entity(request, get().database.engine, ENTITY_READ, entities.name_ref(kind, namespace, name),
                              missing_status=404)
         with get().database.engine.connect() as conn:
-            return _json(entities.ancestry(conn, entities.name_ref(kind, namespace, name)))
+            return _json(entities.ancestry(conn, entities.name_ref(kind, namespace, name), authz.filter(request)))
 
     @router.post("/entities/by-refs", response_class=Response, summary="Get entities by refs, in order")
     def get_by_refs(request: Request, body: EntitiesByRefsBody, filter: Filter = None) -> Response:

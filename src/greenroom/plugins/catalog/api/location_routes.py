@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from greenroom.plugins.catalog.api import analyze, locations
 from greenroom.plugins.catalog.api.models import AnalyzeBody, LocationInput, LocationsQueryBody
 from greenroom.plugins.catalog.permissions import (
+    ENTITY_READ,
     LOCATION_ANALYZE,
     LOCATION_CREATE,
     LOCATION_DELETE,
@@ -54,6 +55,9 @@ def add_location_routes(router: APIRouter, get: Callable[[], CatalogService], au
     @router.get("/locations/by-entity/{kind}/{namespace}/{name}", summary="The location behind an entity")
     def location_by_entity(request: Request, kind: str, namespace: str, name: str) -> dict[str, str]:
         authz.require(request, LOCATION_READ)
+        # Not even the entity's existence is told to a caller who may not read it.
+        authz.require_entity(request, get().database.engine, ENTITY_READ, f"{kind}:{namespace}/{name}".lower(),
+                             missing_status=404)
         return locations.by_entity(get(), kind, namespace, name)
 
     @router.get("/locations/{location_id}", summary="A registered location")

@@ -55,7 +55,8 @@ def add_browse_routes(router: APIRouter, ctx: PluginContext, get: Callable[[], C
         who = await ctx.identity.identify(request)
         page = max(1, page)
         owners = None if mine != "1" else {r.lower() for r in (who.ownership_refs if who else ())}
-        items, more = await run_in_threadpool(importer.unprocessed, get(), (page - 1) * importer.PAGE, owners)
+        items, more = await run_in_threadpool(importer.unprocessed, get(), (page - 1) * importer.PAGE, owners,
+                                              authz.filter(request))
         suffix = "&mine=1" if mine == "1" else ""
         return await templates.render(request, f"{TEMPLATE_DIR}/unprocessed.html", {
             "items": items, "page": page, "mine": mine == "1",

@@ -144,12 +144,26 @@ async def _render(renderer: Any, request: Request, entity: Mapping[str, Any], wh
         return Markup('<p class="muted">This part of the page could not be shown; the server log says why.</p>')
 
 
+def permitted(permissions: PermissionService, identity: Identity | None, name: str | None,
+              entity: Mapping[str, Any]) -> bool:
+    """Whether a slot's permission lets the viewer see it on this entity: a resource permission (such as
+    `techdocs.entity.read`) is decided for the entity itself, so conditional policies apply per entity."""
+    if name is None:
+        return True
+    declared = permissions.declared.get(name)
+    if declared is not None and declared.resource_type == "catalog-entity":
+        meta = entity.get("metadata") or {}
+        ref = f"{entity.get('kind', '')}:{meta.get('namespace') or 'default'}/{meta.get('name', '')}".lower()
+        return permissions.allowed_resource(identity, [name], ref)
+    return permissions.allowed(identity, name)
+
+
 async def slot_content(request: Request, entity: Mapping[str, Any], identity: Identity | None,
                        permissions: PermissionService, slots: Slots, base_href: str, tab: str
                        ) -> tuple[list[TabLink], Markup | None, list[RenderedCard], bool]:
     """Tab links (Overview first), the chosen tab's HTML (None on Overview), overview cards, tab found?"""
     tabs = [t for t in slots.entity_tabs if (t.applies is None or t.applies(entity))
-            and permissions.allowed(identity, t.permission) and t.id != OVERVIEW]
+            and permitted(permissions, identity, t.permission, entity) and t.id != OVERVIEW]
     chosen = next((t for t in tabs if t.id == tab), None)
     links = [TabLink(OVERVIEW, "Overview", base_href, chosen is None)]
     links += [TabLink(t.id, t.title, f"{base_href}?tab={t.id}", t is chosen) for t in tabs]
@@ -158,5 +172,5 @@ async def slot_content(request: Request, entity: Mapping[str, Any], identity: Id
     cards = [RenderedCard(c.id, c.title, c.area if c.area in ("main", "side") else "main",
                           await _render(c.render, request, entity, f"card {c.id}"))
              for c in slots.entity_cards
-             if (c.applies is None or c.applies(entity)) and permissions.allowed(identity, c.permission)]
+             if (c.applies is None or c.applies(entity)) and permitted(permissions, identity, c.permission, entity)]
     return links, None, cards, tab in ("", OVERVIEW)

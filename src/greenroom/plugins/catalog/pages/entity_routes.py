@@ -27,11 +27,13 @@ from greenroom.plugins.catalog.service import CatalogService, StoredLocation
 ENTITY = "/catalog/{namespace}/{kind}/{name}"
 
 
-def _location_entities(service: CatalogService, location: StoredLocation) -> list[Any]:
-    """Up to 100 entities the location brought in, for the confirmation page."""
+def _location_entities(service: CatalogService, location: StoredLocation,
+                       visible: dict[str, Any] | None) -> list[Any]:
+    """Up to 100 entities the location brought in that the viewer may read, for the confirmation page."""
     request = QueryRequest(predicate={f"metadata.annotations.{ANNOTATION_ORIGIN_LOCATION}":
                                       f"{location.type}:{location.target}"}, order_field="metadata.name",
                            fields=["kind", "metadata.name", "metadata.namespace", "metadata.title"])
+    request.authorization = visible
     with service.database.engine.connect() as conn:
         body = orjson.loads(run_query(conn, request, 100, None))
     found = [ref_view(f"{e['kind']}:{e['metadata'].get('namespace') or 'default'}/{e['metadata']['name']}",
@@ -84,7 +86,9 @@ def add_entity_routes(router: APIRouter, ctx: PluginContext, get: Callable[[], C
         await run_in_threadpool(entities.refresh, get().database.engine, entities.name_ref(kind, namespace, name))
         return RedirectResponse(entity_path(kind, namespace, name) + "?refreshed=1", status_code=303)
 
-    def registered(kind: str, namespace: str, name: str) -> tuple[StoredLocation | None, str, list[Any]]:
+    def registered(request: Request, kind: str, namespace: str,
+                   name: str) -> tuple[StoredLocation | None, str, list[Any]]:
+        visible(request, kind, namespace, name)  # an entity the viewer may not read is not there for them
         service = get()
         try:
             found = locations.by_entity(service, kind, namespace, name)
@@ -92,12 +96,12 @@ def add_entity_routes(router: APIRouter, ctx: PluginContext, get: Callable[[], C
             # Entities from app-config or an entity provider have no registered location to remove.
             return None, str(exc.detail), []
         location = StoredLocation(found["id"], found["type"], found["target"])
-        return location, "", _location_entities(service, location)
+        return location, "", _location_entities(service, location, authz.filter(request))
 
     @router.get(ENTITY + "/unregister")
     async def unregister_page(request: Request, namespace: str, kind: str, name: str) -> Response:
         authz.require(request, LOCATION_DELETE)
-        location, reason, emitted = await run_in_threadpool(registered, kind, namespace, name)
+        location, reason, emitted = await run_in_threadpool(registered, request, kind, namespace, name)
         return await templates.render(request, f"{TEMPLATE_DIR}/unregister.html", {
             "href": entity_path(kind, namespace, name), "ref": entities.name_ref(kind, namespace, name),
             "location": location, "reason": reason, "emitted": emitted, "done": False,
@@ -108,7 +112,7 @@ def add_entity_routes(router: APIRouter, ctx: PluginContext, get: Callable[[], C
         check_same_origin(request)
         authz.require(request, LOCATION_DELETE)
         # The location is found again from the entity rather than taken from the form, which anyone can edit.
-        location, reason, emitted = await run_in_threadpool(registered, kind, namespace, name)
+        location, reason, emitted = await run_in_threadpool(registered, request, kind, namespace, name)
         if location is None:
             raise HTTPException(404, reason or "this entity has no registered location")
         await run_in_threadpool(locations.remove, get(), location.id)

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 
 from greenroom.plugins.catalog.api import locations
 from greenroom.plugins.catalog.api.common import blob, run
+from greenroom.plugins.catalog.api.predicates import compile_predicate
 from greenroom.plugins.catalog.pages.common import RefView, entity_ref_of, mapping, ref_view
 from greenroom.plugins.catalog.processing.types import ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION
 from greenroom.plugins.catalog.service import CatalogService
@@ -102,15 +103,23 @@ def error_messages(*columns: Any) -> list[str]:
     return out
 
 
-def unprocessed(service: CatalogService, offset: int, owner_refs: set[str] | None
-                ) -> tuple[list[Unprocessed], bool]:
-    """One page of entities with processing errors (and whether more follow), optionally only the viewer's."""
+def unprocessed(service: CatalogService, offset: int, owner_refs: set[str] | None,
+                readable: dict[str, Any] | None = None) -> tuple[list[Unprocessed], bool]:
+    """One page of entities with processing errors (and whether more follow), optionally only the viewer's.
+
+    With `readable` (the viewer's read filter) only stitched entities matching it are listed, filtered in the
+    query so pages stay full: the filter's rules read the stitched entity, so one that never got through
+    processing cannot be shown to a viewer who may not read everything."""
+    permitted, params = "", list[Any]()
+    if readable is not None:
+        sql, params = compile_predicate(readable, "r.id")
+        permitted = f" AND f.id IS NOT NULL AND {sql}"
     with service.database.engine.connect() as conn:
         rows = run(conn, "SELECT r.entity_ref, r.errors, r.source_errors, r.location_key, r.unprocessed_entity, "
                          "f.id FROM catalog_refresh_state r LEFT JOIN catalog_final_entities f ON f.id = r.id "
-                         "WHERE r.errors IS NOT NULL OR r.source_errors IS NOT NULL "
+                         f"WHERE (r.errors IS NOT NULL OR r.source_errors IS NOT NULL){permitted} "
                          f"ORDER BY r.entity_ref LIMIT {PAGE + 1 if owner_refs is None else 5000} "
-                         f"OFFSET {int(offset) if owner_refs is None else 0}")
+                         f"OFFSET {int(offset) if owner_refs is None else 0}", params)
     items: list[Unprocessed] = []
     for ref, errors, source_errors, location_key, raw, final_id in rows:
         try:

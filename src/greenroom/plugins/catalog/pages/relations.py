@@ -63,6 +63,7 @@ class Section:
     items: list[RefView] = field(default_factory=list)
     more: int = 0
     more_href: str | None = None
+    hidden: int = 0  # entities of this section the viewer may not read: counted, never shown
 
 
 def relation_targets(entity: Mapping[str, Any]) -> dict[str, list[str]]:
@@ -132,12 +133,15 @@ def dangling(engine: Engine, entity: Mapping[str, Any]) -> list[tuple[str, str]]
 
 def build_sections(engine: Engine, entity: Mapping[str, Any], extra: Mapping[str, list[str]] | None = None,
                    visible: dict[str, Any] | None = None) -> tuple[list[Section], dict[str, RefView]]:
-    """The entity's relation sections, and every ref shown (About card ones too) as a `RefView` by ref; entities
-    the viewer may not read (outside `visible`) are shown as bare refs, without their titles or links."""
+    """The entity's relation sections, and every ref shown (About card ones too) as a `RefView` by ref. Entities
+    the viewer may not read (outside `visible`) are left out of the sections and only counted; the About card
+    shows them as the bare refs the entity itself names, without their titles or links."""
     planned = plan(entity, extra)
     about = [r for rel in ABOUT_RELATIONS for r in relation_targets(entity).get(rel, [])]
     shown = [r for _, refs in planned for r in refs[:MAX_PER_SECTION]] + about
     found = lookup(engine, shown, visible)
+    # Which of the rest exist at all: a target missing from the catalog is still shown, as before, with a hint.
+    hidden = set(lookup(engine, [r for r in shown if r.lower() not in found])) if visible is not None else set()
     views: dict[str, RefView] = {}
     for ref in shown:
         view = ref_view(ref, exists=ref.lower() in found, entity=found.get(ref.lower()))
@@ -147,7 +151,9 @@ def build_sections(engine: Engine, entity: Mapping[str, Any], extra: Mapping[str
     own_ref = ref_view(f"{entity.get('kind')}:{(entity.get('metadata') or {}).get('namespace') or 'default'}/"
                        f"{(entity.get('metadata') or {}).get('name')}")
     for title, refs in planned:
-        section = Section(title, [views[r.lower()] for r in refs[:MAX_PER_SECTION] if r.lower() in views])
+        first = refs[:MAX_PER_SECTION]
+        section = Section(title, [views[r.lower()] for r in first if r.lower() in views and r.lower() not in hidden])
+        section.hidden = sum(1 for r in first if r.lower() in hidden)
         section.more = max(0, len(refs) - MAX_PER_SECTION)
         if section.more and title == "Owned entities" and own_ref is not None:
             section.more_href = "/catalog?" + urlencode({"owner": own_ref.ref})

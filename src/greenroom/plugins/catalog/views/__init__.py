@@ -11,6 +11,7 @@ from jinja2 import Environment
 from starlette.responses import Response
 
 from greenroom import PluginContext
+from greenroom.plugins.catalog.permissions import CatalogAuthz
 from greenroom.plugins.catalog.service import CATALOG_SERVICE, CatalogService
 from greenroom.plugins.catalog.views import definition, graph_routes
 from greenroom.slots import EntityTab
@@ -30,7 +31,9 @@ def tabs(ctx: PluginContext) -> list[EntityTab]:
     return [
         EntityTab(id="definition", title="Definition", render=definition.tab_renderer(env),
                   applies=definition.applies, order=20),
-        EntityTab(id="graph", title="Graph", render=graph_routes.tab_renderer(service, env), order=80),
+        EntityTab(id="graph", title="Graph", render=graph_routes.tab_renderer(service, env,
+                                                                              CatalogAuthz(ctx.permissions)),
+                  order=80),
     ]
 
 
@@ -48,8 +51,9 @@ def router(ctx: PluginContext) -> APIRouter:
         return templates.static_version
 
     pages = APIRouter(tags=["catalog-views"])
-    definition.add_definition_routes(pages, service, env, static_version)
-    graph_routes.add_graph_routes(pages, service, templates)
+    authz = CatalogAuthz(ctx.permissions)
+    definition.add_definition_routes(pages, service, env, static_version, authz)
+    graph_routes.add_graph_routes(pages, service, templates, authz)
 
     @pages.get("/api-docs", include_in_schema=False)
     async def api_docs(request: Request) -> Response:

@@ -21,12 +21,14 @@ from jinja2 import Environment
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from greenroom.plugins.catalog.permissions import CatalogAuthz, visible_refs
 from greenroom.plugins.catalog.service import CatalogService
 from greenroom.plugins.catalog.views.asyncapi import read_asyncapi
 from greenroom.plugins.catalog.views.highlight import highlight
 from greenroom.plugins.catalog.views.loading import (
     DefinitionError,
     definition_text,
+    entity_ref,
     load_entity,
     parse_document,
     spec_type,
@@ -104,16 +106,24 @@ def tab_renderer(env: Callable[[], Environment]) -> Callable[[Request, Mapping[s
 
 
 def add_definition_routes(router: APIRouter, service: Callable[[], CatalogService],
-                          env: Callable[[], Environment], static_version: Callable[[], str]) -> None:
-    """The JSON spec, the raw download and the sandboxed viewer page."""
+                          env: Callable[[], Environment], static_version: Callable[[], str],
+                          authz: CatalogAuthz) -> None:
+    """The JSON spec, the raw download and the sandboxed viewer page; an API the viewer may not read is 404."""
 
-    async def api_entity(namespace: str, name: str) -> Mapping[str, Any] | None:
+    async def api_entity(request: Request, namespace: str, name: str) -> Mapping[str, Any] | None:
         entity = await load_entity(service(), f"api:{namespace}/{name}")
-        return entity if entity is not None and applies(entity) else None
+        if entity is None or not applies(entity):
+            return None
+        visible = authz.filter(request)
+        ref = entity_ref(entity)
+        if visible is not None and not await asyncio.to_thread(visible_refs, service().database.engine, [ref],
+                                                                visible):
+            return None
+        return entity
 
     @router.get(DEFINITION_PREFIX + "/{namespace}/{name}.json", include_in_schema=False)
-    async def definition_json(namespace: str, name: str) -> Response:
-        entity = await api_entity(namespace, name)
+    async def definition_json(request: Request, namespace: str, name: str) -> Response:
+        entity = await api_entity(request, namespace, name)
         headers = {"Content-Security-Policy": DATA_CSP, "Cache-Control": "no-cache"}
         if entity is None:
             return JSONResponse({"error": "no such API"}, status_code=404, headers=headers)
@@ -125,8 +135,8 @@ def add_definition_routes(router: APIRouter, service: Callable[[], CatalogServic
         return Response(body, media_type="application/json", headers=headers)
 
     @router.get(DEFINITION_PREFIX + "/{namespace}/{name}/raw", include_in_schema=False)
-    async def definition_raw(namespace: str, name: str) -> Response:
-        entity = await api_entity(namespace, name)
+    async def definition_raw(request: Request, namespace: str, name: str) -> Response:
+        entity = await api_entity(request, namespace, name)
         if entity is None:
             return Response("no such API\n", status_code=404, media_type="text/plain")
         text = definition_text(entity)

@@ -5,10 +5,14 @@ rows whose source *or* target is on the frontier; that way picking only `ownedBy
 components. When both a relation and its inverse are picked the pair is drawn once, in the forward direction.
 The layout is deliberately simple (one column per distance from the root, ordered by the neighbours'
 positions) so it can be drawn as plain SVG on the server and work without any script.
+
+Entities the viewer may not read are left out, and the walk does not pass through them: each level's new
+neighbours are checked in one query before they join the graph.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -85,9 +89,10 @@ def _neighbours(service: CatalogService, frontier: list[str], relations: list[st
     return rows
 
 
-def walk(service: CatalogService, root: str, depth: int, relations: list[str],
-         max_nodes: int = MAX_NODES) -> Graph:
-    """Walk up to `depth` steps from `root` (a stored ref) along `relations`, keeping at most `max_nodes`."""
+def walk(service: CatalogService, root: str, depth: int, relations: list[str], max_nodes: int = MAX_NODES,
+         readable: Callable[[list[str]], set[str]] | None = None) -> Graph:
+    """Walk up to `depth` steps from `root` (a stored ref) along `relations`, keeping at most `max_nodes`;
+    `readable` (when given) picks the refs the viewer may see among those it is given."""
     graph = Graph(root=root, depth=depth, relations=relations, max_nodes=max_nodes)
     distance = {root: 0}
     edges: set[tuple[str, str, str]] = set()
@@ -95,15 +100,20 @@ def walk(service: CatalogService, root: str, depth: int, relations: list[str],
     for level in range(1, depth + 1):
         if not frontier or not relations:
             break
+        rows = sorted(_neighbours(service, frontier, relations))
+        fresh = list(dict.fromkeys(end for source, _, target in rows for end in (source, target)
+                                   if end not in distance))
+        if readable is not None and fresh:
+            allowed = readable(fresh)
+            fresh = [ref for ref in fresh if ref in allowed]
         found: list[str] = []
-        for source, kind, target in sorted(_neighbours(service, frontier, relations)):
-            for end in (source, target):
-                if end not in distance:
-                    if len(distance) >= max_nodes:
-                        graph.truncated = True
-                        continue
-                    distance[end] = level
-                    found.append(end)
+        for ref in fresh:
+            if len(distance) >= max_nodes:
+                graph.truncated = True
+                break
+            distance[ref] = level
+            found.append(ref)
+        for source, kind, target in rows:
             if source in distance and target in distance and source != target:
                 edges.add((source, kind, target))
         frontier = found

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from greenroom.plugins.catalog.api.entities import normalize_ref
+from greenroom.plugins.catalog.permissions import CatalogAuthz, visible_refs
 from greenroom.plugins.catalog.service import CatalogService
 from greenroom.plugins.catalog.views.graph import ALL_RELATIONS, MAX_DEPTH, MAX_NODES, Graph, walk
 from greenroom.plugins.catalog.views.loading import entity_ref, load_entities
@@ -56,13 +57,22 @@ def parse_query(params: Mapping[str, Any], entity: str | None = None) -> GraphQu
     return GraphQuery(stored or raw, depth, relations, error)
 
 
-def compute(service: CatalogService, query: GraphQuery) -> tuple[Graph | None, str | None]:
-    """The graph for a valid query, or a message saying why there is none (bad or unknown entity)."""
+def compute(service: CatalogService, query: GraphQuery,
+            visible: dict[str, Any] | None = None) -> tuple[Graph | None, str | None]:
+    """The graph for a valid query, or a message saying why there is none (bad or unknown entity); only
+    entities matching `visible` (the viewer's read filter, None for all) are shown or walked through."""
     if query.error:
         return None, query.error
-    if not load_entities(service, [query.entity]):
+    engine = service.database.engine
+    if not load_entities(service, [query.entity]) or (
+            visible is not None and query.entity not in visible_refs(engine, [query.entity], visible)):
         return None, f"There is no entity {query.entity} in the catalog."
-    return walk(service, query.entity, query.depth, query.relations, MAX_NODES), None
+
+    def readable(refs: list[str]) -> set[str]:
+        return visible_refs(engine, refs, visible)
+
+    return walk(service, query.entity, query.depth, query.relations, MAX_NODES,
+                readable if visible is not None else None), None
 
 
 def fragment_context(query: GraphQuery, graph: Graph | None, error: str | None, embedded: bool) -> dict[str, Any]:
@@ -73,24 +83,26 @@ def fragment_context(query: GraphQuery, graph: Graph | None, error: str | None, 
             "nodes": {n.ref: n for n in graph.nodes} if graph else {}}
 
 
-def tab_renderer(service: Callable[[], CatalogService],
-                 env: Callable[[], Environment]) -> Callable[[Request, Mapping[str, Any]], Any]:
+def tab_renderer(service: Callable[[], CatalogService], env: Callable[[], Environment],
+                 authz: CatalogAuthz) -> Callable[[Request, Mapping[str, Any]], Any]:
     """The EntityTab render function: the entity's graph at the default depth, with in-place controls."""
 
     async def render(request: Request, entity: Mapping[str, Any]) -> str:
         query = parse_query(request.query_params, entity=entity_ref(entity))
-        graph, error = await asyncio.to_thread(compute, service(), query)
+        graph, error = await asyncio.to_thread(compute, service(), query, authz.filter(request))
         return env().get_template("catalog/views/graph.html").render(fragment_context(query, graph, error, True))
 
     return render
 
 
-def add_graph_routes(router: APIRouter, service: Callable[[], CatalogService], templates: Templates) -> None:
-    """GET /catalog-graph (page), /catalog-graph/fragment (for htmx) and /catalog-graph/data (JSON)."""
+def add_graph_routes(router: APIRouter, service: Callable[[], CatalogService], templates: Templates,
+                     authz: CatalogAuthz) -> None:
+    """GET /catalog-graph (page), /catalog-graph/fragment (for htmx) and /catalog-graph/data (JSON); an entity
+    the viewer may not read is answered as one that does not exist."""
 
     async def run_query(request: Request) -> tuple[GraphQuery, Graph | None, str | None]:
         query = parse_query(request.query_params)
-        graph, error = await asyncio.to_thread(compute, service(), query)
+        graph, error = await asyncio.to_thread(compute, service(), query, authz.filter(request))
         return query, graph, error
 
     def status(query: GraphQuery, graph: Graph | None) -> int:

@@ -73,6 +73,7 @@ class CatalogCollator:
     """Documents for every entity of the catalog; changes since a checkpoint for incremental passes."""
 
     type = TYPE
+    visibility_permissions = ("catalog.entity.read",)  # each document is about the entity it names
 
     def __init__(self, catalog: CatalogService) -> None:
         self.catalog = catalog

@@ -20,6 +20,8 @@ class TechDocsCollator:
     """Documents of every built docs site; sites rebuilt since a checkpoint for incremental passes."""
 
     type = TYPE
+    # A page is about its entity: seeing it takes reading both the entity and its docs, as the reader does.
+    visibility_permissions = ("catalog.entity.read", "techdocs.entity.read")
 
     def __init__(self, techdocs: TechDocsService) -> None:
         self.techdocs = techdocs

@@ -2,6 +2,8 @@
 
 Each engine adds its own full-text index (`_write_text`, `_delete_text`) and match clause (`_match`).
 Documents are keyed by (type, location) and carry a hash, so a full reindex rewrites only what changed.
+A query's `visibility` (the viewer's permissions) becomes part of its WHERE clause, so paging and totals only
+ever count documents the viewer may see.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy import Connection, Engine
 
 from greenroom.plugins.search.documents import DocumentError, PreparedDocument, load, prepare
 from greenroom.plugins.search.highlight import highlight, new_tags
-from greenroom.plugins.search.model import Document, ResultPage, SearchHit, SearchQuery
+from greenroom.plugins.search.model import Document, ResultPage, SearchHit, SearchQuery, Visibility
 from greenroom.plugins.search.terms import exact_key, words
 
 BATCH = 500
@@ -49,6 +51,7 @@ class SqlEngine:
 
     name = "sql"
     mark = "?"
+    filters_visibility = True
 
     def __init__(self, engine: Engine, max_results: int = 10_000) -> None:
         self.engine = engine
@@ -71,7 +74,8 @@ class SqlEngine:
         raise NotImplementedError
 
     def _match(self, conn: Connection, alternatives: list[list[str]], any_word: bool, typed: bool) -> Match:
-        """The full-text condition; `typed` says the query filters on `d.type`, so `d` must be joined."""
+        """The full-text condition; `typed` says the query filters on `d` (its type or, for permissions, its
+        resource ref), so `d` must be joined."""
         raise NotImplementedError
 
     def optimize(self) -> None:
@@ -127,15 +131,16 @@ class SqlEngine:
             self._delete_text(conn, old_ids)
             extra = "".join(f", {column} = {expression}" for column, expression in self._row_columns())
             self._many(conn, f"UPDATE search_documents SET hash = ?, exact_title = ?, exact_name = ?, body = ?, "
-                             f"updated_at = ?{extra} WHERE id = ?",
-                       [(d.hash, d.exact_title, d.exact_name, d.body, time.time(), *self._row_values(d),
+                             f"resource_ref = ?, updated_at = ?{extra} WHERE id = ?",
+                       [(d.hash, d.exact_title, d.exact_name, d.body, d.resource_ref, time.time(),
+                         *self._row_values(d),
                          existing[d.location][0]) for d in changed if d.location in existing])
         new = [d for d in changed if d.location not in existing]
         columns = "".join(f", {column}" for column, _ in self._row_columns())
         expressions = "".join(f", {expression}" for _, expression in self._row_columns())
         self._many(conn, f"INSERT INTO search_documents (type, location, hash, exact_title, exact_name, body, "
-                         f"updated_at{columns}) VALUES (?, ?, ?, ?, ?, ?, ?{expressions})",
-                   [(doc_type, d.location, d.hash, d.exact_title, d.exact_name, d.body, time.time(),
+                         f"resource_ref, updated_at{columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?{expressions})",
+                   [(doc_type, d.location, d.hash, d.exact_title, d.exact_name, d.body, d.resource_ref, time.time(),
                      *self._row_values(d)) for d in new])
         ids = {loc: doc_id for doc_id, loc in self._run(
             conn, f"SELECT id, location FROM search_documents WHERE type = ? AND location IN "
@@ -177,15 +182,18 @@ class SqlEngine:
         with self.engine.connect() as conn:
             return {t: int(n) for t, n in self._run(conn, "SELECT type, COUNT(*) FROM search_documents GROUP BY type")}
 
-    def facets(self, doc_type: str, fields: Collection[str]) -> dict[str, list[tuple[str, int]]]:
+    def facets(self, doc_type: str, fields: Collection[str],
+               visibility: Visibility | None = None) -> dict[str, list[tuple[str, int]]]:
         keys = list(fields)
         found: dict[str, list[tuple[str, int]]] = {k: [] for k in keys}
         if not keys:
             return found
+        visible, params = self._visibility(visibility)
         with self.engine.connect() as conn:
             rows = self._run(conn, f"SELECT f.key, MIN(f.original), COUNT(*) FROM search_fields f JOIN "
                                    f"search_documents d ON d.id = f.doc_id WHERE d.type = ? AND f.key IN "
-                                   f"({self._marks(len(keys))}) GROUP BY f.key, f.value", [doc_type, *keys])
+                                   f"({self._marks(len(keys))}){visible} GROUP BY f.key, f.value",
+                             [doc_type, *keys, *params])
         for key, original, count in rows:
             found[key].append((original, int(count)))
         for values in found.values():
@@ -202,6 +210,22 @@ class SqlEngine:
             where.append(f"{id_column} IN (SELECT doc_id FROM search_fields WHERE key = ? AND value IN "
                          f"({self._marks(len(values))}))")
             params += [key, *values]
+        visible, visible_params = self._visibility(query.visibility)
+        return "".join(f" AND {w}" for w in where) + visible, params + visible_params
+
+    def _visibility(self, visibility: Visibility | None) -> tuple[str, list[Any]]:
+        """` AND ...` conditions on `d` (the documents table) keeping what the viewer may see, and their params."""
+        if visibility is None:
+            return "", []
+        where: list[str] = []
+        params: list[Any] = []
+        if visibility.hidden:
+            hidden = sorted(visibility.hidden)
+            where.append(f"d.type NOT IN ({self._marks(len(hidden))})")
+            params += hidden
+        for doc_type, condition in sorted(visibility.filters.items()):
+            where.append(f"(d.type <> ? OR (d.resource_ref IS NOT NULL AND {condition.sql}))")
+            params += [doc_type, *condition.params]
         return "".join(f" AND {w}" for w in where), params
 
     def query(self, query: SearchQuery) -> ResultPage:
@@ -221,7 +245,8 @@ class SqlEngine:
                     page = self._matching(conn, query, alternatives, boosted, any_word=True)
             return page
 
-    def suggest(self, term: str, limit: int, types: tuple[str, ...] = ()) -> ResultPage:
+    def suggest(self, term: str, limit: int, types: tuple[str, ...] = (),
+                visibility: Visibility | None = None) -> ResultPage:
         """Suggestions as someone types: documents whose name or title starts with the term, shortest first,
         straight from the indexes on those columns; a full query only when there are too few of them."""
         key = exact_key(term)
@@ -229,14 +254,17 @@ class SqlEngine:
             boosted = self._boosted(conn, key)
             if len(boosted) >= limit:
                 ids = sorted(boosted)
-                typed = f" AND type IN ({self._marks(len(types))})" if types else ""
-                rows = self._run(conn, f"SELECT type, body FROM search_documents WHERE id IN "
-                                       f"({self._marks(len(ids))}){typed} ORDER BY CASE WHEN exact_name = ? OR "
-                                       f"exact_title = ? THEN 0 ELSE 1 END, length(exact_title), exact_title, id "
-                                       f"LIMIT ?", [*ids, *types, key, key, limit])
+                typed = f" AND d.type IN ({self._marks(len(types))})" if types else ""
+                visible, params = self._visibility(visibility)
+                base = f"FROM search_documents d WHERE d.id IN ({self._marks(len(ids))}){typed}{visible}"
+                rows = self._run(conn, f"SELECT d.type, d.body {base} ORDER BY CASE WHEN d.exact_name = ? OR "
+                                       f"d.exact_title = ? THEN 0 ELSE 1 END, length(d.exact_title), d.exact_title, "
+                                       f"d.id LIMIT ?", [*ids, *types, *params, key, key, limit])
                 if len(rows) >= limit:
-                    return ResultPage(self._hits(rows, 0, tuple(words(term))), len(boosted), tuple(words(term)))
-        return self.query(SearchQuery(term=term, types=types, limit=limit))
+                    total = len(boosted) if not visible else int(self._run(
+                        conn, f"SELECT COUNT(*) {base}", [*ids, *types, *params])[0][0])
+                    return ResultPage(self._hits(rows, 0, tuple(words(term))), total, tuple(words(term)))
+        return self.query(SearchQuery(term=term, types=types, limit=limit, visibility=visibility))
 
     def _prefix_condition(self, column: str) -> str:
         """SQL that is true when `column` starts with the parameter; it must use the column's index."""
@@ -258,7 +286,8 @@ class SqlEngine:
 
     def _matching(self, conn: Connection, query: SearchQuery, alternatives: list[list[str]],
                   boosted: dict[int, int], any_word: bool) -> ResultPage:
-        match = self._match(conn, alternatives, any_word, bool(query.types))
+        restricted = query.visibility is not None and query.visibility.restricts
+        match = self._match(conn, alternatives, any_word, bool(query.types) or restricted)
         conditions, params = self._conditions(query, match.id_column)
         # Tier 0: the term is a document's whole name or title; 1: a name or title starts with it; 2: the rest.
         tier = ("CASE " + " ".join(f"WHEN {match.id_column} = {doc_id} THEN {level}"

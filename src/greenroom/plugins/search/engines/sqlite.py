@@ -63,7 +63,7 @@ class SqliteEngine(SqlEngine):
             options = [_phrase(w, prefix=j == 0) for j, w in enumerate(alts)]
             groups.append(options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")")
         expression = (" OR " if any_word else " AND ").join(groups)
-        # Joining the documents table for every match doubles the cost of broad terms: only a type filter needs it.
+        # Joining the documents table for every match doubles the cost of broad terms: only filters on it need it.
         source = "search_fts JOIN search_documents d ON d.id = search_fts.rowid" if typed else "search_fts"
         return Match(source, "search_fts MATCH ?", "bm25(search_fts, 10.0, 4.0, 1.0)", [expression],
                      descending=False, id_column="search_fts.rowid")
