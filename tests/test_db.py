@@ -1,0 +1,41 @@
+"""The database service on PostgreSQL: plans made for each statement's values, and pooled connections that died
+while idle replaced without the caller noticing."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from greenroom import db as db_module
+from greenroom.config.models import DatabaseConfig
+from greenroom.db import Database
+
+
+@pytest.fixture
+def database(greenroom_database_url: str) -> Database:
+    if not greenroom_database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL connection settings")
+    return Database(DatabaseConfig(url=greenroom_database_url, poolSize=1))
+
+
+def test_statements_are_planned_for_their_values(database: Database) -> None:
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
+    database.dispose()
+
+
+def test_a_connection_that_died_while_idle_is_replaced(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    with database.engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    with database.engine.connect() as conn:  # used a moment ago: no ping, the same connection
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() == pid
+    admin = Database(DatabaseConfig(url=str(database.engine.url.render_as_string(hide_password=False))))
+    with admin.engine.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        conn.commit()
+    admin.dispose()
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)  # as if it had been idle for long
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SELECT 1")).scalar() == 1
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    database.dispose()
