@@ -34,6 +34,7 @@ from greenroom.plugins.catalog.store.bulk import (
 )
 
 log = logging.getLogger("greenroom.plugin.catalog.processing")
+WRITE_CHUNK = 1000  # rows of serialized entities written at a time
 
 
 def sha1(data: bytes) -> str:
@@ -195,7 +196,6 @@ def upsert_unprocessed(conn: Connection, items: Sequence[tuple[str, dict[str, An
     The first location to claim an entity keeps it: a claim from another location key is refused as a
     conflict. Returns the refs accepted, the refs needing a new stitch, and the conflicts.
     """
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
     now = time.time()
     existing: dict[str, tuple[int, str | None, str, str | None]] = {}
     refs = [i[0] for i in items]
@@ -223,12 +223,23 @@ def upsert_unprocessed(conn: Connection, items: Sequence[tuple[str, dict[str, An
             if found[3] is not None:
                 stitch.add(ref)
         kept.append(ref)
+        if len(inserts) + len(updates) >= WRITE_CHUNK:
+            _write_unprocessed(conn, inserts, updates)
+    _write_unprocessed(conn, inserts, updates)
+    return kept, stitch, conflicts
+
+
+def _write_unprocessed(conn: Connection, inserts: list[tuple[Any, ...]], updates: list[tuple[Any, ...]]) -> None:
+    # Written (and emptied) a chunk at a time: a location of 50,000 entities would otherwise hold every
+    # serialized entity at once, a few hundred megabytes.
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
     execute_many(conn, f"UPDATE catalog_refresh_state SET unprocessed_entity = {mark}, unprocessed_hash = {mark}, "
                        f"location_key = {mark}, source_errors = NULL, next_update_at = {mark}, "
                        f"last_discovery_at = {mark} WHERE id = {mark}", updates)
     insert_rows(conn, "catalog_refresh_state", ("entity_id", "entity_ref", "unprocessed_entity", "unprocessed_hash",
                                                 "location_key", "next_update_at", "last_discovery_at"), inserts)
-    return kept, stitch, conflicts
+    inserts.clear()
+    updates.clear()
 
 
 def request_stitch(conn: Connection, refs: set[str]) -> None:
@@ -255,10 +266,13 @@ def request_stitch(conn: Connection, refs: set[str]) -> None:
 
 
 def _result_hash(outcome: ProcessOutcome) -> str:
-    children = [(c.location.key, c.entity) for c in outcome.children]
-    payload = [outcome.ok, outcome.entity, sorted(set(outcome.relations)), children,
-               [e.as_dict() for e in outcome.errors]]
-    return sha1(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS))
+    digest = hashlib.sha1(orjson.dumps([outcome.ok, outcome.entity, sorted(set(outcome.relations)),
+                                        [e.as_dict() for e in outcome.errors]], option=orjson.OPT_SORT_KEYS))
+    # Children one by one (JSON arrays delimit themselves, so the sequence is unambiguous): serialized in one
+    # piece, the children of a 50,000-entity location were a single string of 150 MB.
+    for child in outcome.children:
+        digest.update(orjson.dumps([child.location.key, child.entity], option=orjson.OPT_SORT_KEYS))
+    return digest.hexdigest()
 
 
 def _errors_json(errors: Sequence[ProcessingError]) -> str:
