@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def start(config: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "GREENROOM_CONFIG_CATALOG_PROCESSINGINTERVAL": "false"}
+    env = {**os.environ, "GREENROOM_CONFIG_catalog_processingInterval": "false"}
     greenroom = REPO / ".venv" / "bin" / "greenroom"
     process = subprocess.Popen([str(greenroom), "serve", "--config", str(config), "--port", str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
