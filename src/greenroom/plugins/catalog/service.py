@@ -61,7 +61,7 @@ def resolve_target(parent: LocationSpec, target: str, type_: str | None) -> Loca
     return LocationSpec(kind, target)
 
 
-# Entities processed in one run of the loop after which the database's planner statistics are refreshed.
+# Entities processed since the last refresh of the database's planner statistics before the next one is due.
 ANALYZE_AFTER = 2000
 
 

@@ -29,10 +29,13 @@ _RUN_SCRIPT = ("import runpy, sys; sys.path[:] = [p for p in sys.path if p]; "
                "runpy.run_path(sys.argv[1], run_name='__main__')")
 
 
+_QUEUED = "SELECT COUNT(*) FROM catalog_stitch_queue"
+
+
 def queue_length(database: Database) -> int:
     """How many stitch requests are waiting (claimed or not)."""
     with database.engine.connect() as conn:
-        return int(execute_raw(conn, "SELECT COUNT(*) FROM catalog_stitch_queue")[0][0])
+        return int(execute_raw(conn, _QUEUED)[0][0])
 
 
 def backlog(database: Database) -> int:
@@ -42,7 +45,7 @@ def backlog(database: Database) -> int:
     overlaps the processing of the first batches instead of following it."""
     mark = "%s" if database.dialect == "postgresql" else "?"
     with database.engine.connect() as conn:
-        queued = execute_raw(conn, "SELECT COUNT(*) FROM catalog_stitch_queue")[0][0]
+        queued = execute_raw(conn, _QUEUED)[0][0]
         due = execute_raw(conn, f"SELECT COUNT(*) FROM catalog_refresh_state WHERE next_update_at <= {mark}",
                           [time.time()])[0][0]
     return int(queued) + int(due)
