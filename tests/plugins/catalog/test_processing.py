@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -292,3 +293,59 @@ def test_a_large_import_refreshes_the_planner_statistics(portal_factory: Factory
                                        "WHERE stxname = 'catalog_search_key_value_mcv'")).scalar()
     assert analyzed is not None
     assert statistics == 1
+
+
+class _Counting:
+    """A processor that keeps state (a count), so it must not run anywhere but the loop."""
+
+    name = "Counting"
+
+    def __init__(self) -> None:
+        self.seen = 0
+
+    def post_process(self, entity: dict[str, Any], location: Any, emit: Any) -> dict[str, Any]:
+        self.seen += 1
+        return entity
+
+
+def _children_state(service: CatalogService) -> dict[str, tuple[bool, float]]:
+    with service.database.engine.connect() as conn:
+        rows = conn.execute(text("SELECT entity_ref, processed_entity IS NOT NULL, next_update_at "
+                                 "FROM catalog_refresh_state WHERE entity_ref NOT LIKE 'location:%'")).all()
+    return {r[0]: (bool(r[1]), float(r[2])) for r in rows}
+
+
+@pytest.mark.parametrize("safe", [True, False], ids=["parallel-safe", "stateful-processor"])
+def test_entities_read_from_files_are_stored_processed_by_the_read(portal_factory: Factory, tmp_path: Path,
+                                                                    safe: bool) -> None:
+    (tmp_path / "c.yaml").write_text(BASIC)
+    client = portal(portal_factory, processingInterval={"minutes": 10}, allowedFileRoots=[str(tmp_path)])
+    service = settle(client)
+    counting = _Counting()
+    if not safe:
+        service.orchestrator.processors.append(counting)
+    with service._loop_lock:  # the scheduled loop waits: this test takes the turns itself
+        service.add_location("file", str(tmp_path / "c.yaml"))
+        before = time.time()
+        read = service.processing.process_due()
+        state = _children_state(service)
+        assert set(state) == {"component:default/checkout", "api:default/checkout-api", "group:default/team-a",
+                              "system:default/shop"}
+        if safe:
+            # Processed as they were read: stored processed, next due a whole interval later, counted.
+            assert read == 1 + 4
+            assert all(done and due >= before + 600 for done, due in state.values()), state
+        else:
+            # A processor that is not parallel-safe keeps every entity on the loop.
+            assert read == 1
+            assert all(not done and due == 0 for done, due in state.values()), state
+            assert counting.seen == 1  # the location only
+        service.processing.process_due()
+        assert service.processing.process_due() == 0
+        assert all(done for done, _ in _children_state(service).values())
+    service.run_until_idle(60)
+    component = final(service, "component:default/checkout")
+    assert component is not None
+    assert {"type": "ownedBy", "targetRef": "group:default/team-a"} in component["relations"]
+    group = final(service, "group:default/team-a")
+    assert group is not None and {"type": "ownerOf", "targetRef": "component:default/checkout"} in group["relations"]

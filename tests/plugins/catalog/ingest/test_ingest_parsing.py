@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,8 @@ def _flat(sources: Any) -> list[tuple[str, Any, Any]]:
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(parsing, "PARALLEL_MIN_FILES", 10)
     monkeypatch.setattr(parsing, "CHUNK_FILES", 4)
+    monkeypatch.setattr(parsing, "SHARED_CHUNK_FILES", 4)
+    monkeypatch.setattr(parsing, "AHEAD_CHUNKS", 1)
     monkeypatch.setattr(parsing, "_helpers", lambda: 2)
 
 
@@ -52,6 +55,39 @@ def test_parallel_parse_matches_serial_reading(tmp_path: Path) -> None:
     assert errors == {"InputError", "NotFoundError"}
     assert serial[0][1] == [{"kind": "Component", "metadata": {"name": "c0"}},
                             {"kind": "API", "metadata": {"name": "a0"}}]
+
+
+def _where(location: Any, entity: dict[str, Any]) -> tuple[int, str, str]:
+    time.sleep(0.002)  # slow enough that this process and the helpers all get chunks
+    return os.getpid(), location.target, entity["metadata"]["name"]
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_prepare_runs_where_each_file_is_parsed_and_keeps_the_order(tmp_path: Path) -> None:
+    paths = _files(tmp_path, 60)
+    roots = [Path(os.path.realpath(tmp_path))]
+    serial = _flat(parsing.read_source(p, roots, LIMITS, 100) for p in paths)
+    prepared = list(parsing.parse_many(paths, roots, LIMITS, 100, _where))
+    assert [(s.path, s.error) for s in prepared] == [(path, error) for path, _, error in serial]
+    for source, (path, entities, _) in zip(prepared, serial, strict=True):
+        assert [(target, name) for _, target, name in source.entities] == \
+            [(path, e["metadata"]["name"]) for e in entities]
+    pids = {pid for source in prepared for pid, _, _ in source.entities}
+    assert os.getpid() in pids and len(pids) > 1  # shared between this process and the helpers
+    assert parsing._prepare is None
+
+
+@pytest.mark.usefixtures("small_chunks")
+def test_a_reader_that_stops_early_leaves_no_helper_parsing(tmp_path: Path) -> None:
+    paths = _files(tmp_path, 60)
+    roots = [Path(os.path.realpath(tmp_path))]
+    reading = parsing.parse_many(paths, roots, LIMITS, 100, _where)
+    first = next(reading)
+    started = time.monotonic()
+    reading.close()
+    assert first.path == paths[0]
+    assert time.monotonic() - started < 5
+    assert parsing._prepare is None
 
 
 @pytest.mark.usefixtures("small_chunks")

@@ -13,7 +13,7 @@ from greenroom.plugins.catalog.api.fields import Projection, render
 from greenroom.plugins.catalog.api.predicates import compile_predicate
 from greenroom.plugins.catalog.model import parse_location_ref, stringify_entity_ref
 from greenroom.plugins.catalog.model.refs import InvalidEntityRefError, InvalidLocationRefError, parse_entity_ref
-from greenroom.plugins.catalog.processing.engine import request_stitch
+from greenroom.plugins.catalog.processing.children import request_stitch
 from greenroom.plugins.catalog.processing.orchestrator import Orchestrator
 from greenroom.plugins.catalog.processing.providers import ancestors, delete_entities, refresh_entities
 from greenroom.plugins.catalog.processing.types import ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION

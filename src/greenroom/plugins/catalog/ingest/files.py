@@ -8,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from greenroom.plugins.catalog.ingest.parsing import ParsedSource, is_allowed, parse_many, parse_source, read_source
+from greenroom.plugins.catalog.ingest.parsing import ParsedSource, is_allowed, parse_many, parse_source
 from greenroom.plugins.catalog.model import YamlLimits
-from greenroom.plugins.catalog.processing.types import Emitter, LocationSpec
+from greenroom.plugins.catalog.processing.types import Emitter, LocationSpec, Prepared, ProcessingError
 
 _GLOB_CHARS = set("*?[")
 
@@ -54,11 +54,8 @@ class FileReader:
         self._read_files(paths, optional, emit)
         return True
 
-    def _read_file(self, path: str, optional: bool, emit: Emitter) -> None:
-        self._emit(read_source(path, self.roots, self.limits, self.max_entities), optional, emit)
-
     def _read_files(self, paths: list[str], optional: bool, emit: Emitter) -> None:
-        for source in parse_many(paths, self.roots, self.limits, self.max_entities):
+        for source in parse_many(paths, self.roots, self.limits, self.max_entities, emit.prepare):
             self._emit(source, optional, emit)
 
     def _emit(self, source: ParsedSource, optional: bool, emit: Emitter) -> None:
@@ -69,7 +66,12 @@ class FileReader:
                 emit.source_error(spec, name, message)
             return
         for data in source.entities:
-            emit.entity(spec, data)
+            if isinstance(data, Prepared) and emit.sink is not None:
+                emit.sink.add(spec, data)
+            elif isinstance(data, ProcessingError):
+                emit.source_error(spec, data.name, data.message)
+            else:
+                emit.entity(spec, data)
 
     def emit_documents(self, spec: LocationSpec, data: bytes, emit: Emitter) -> None:
         """Parse YAML from any source and emit its entities; a bad file becomes that source's error."""

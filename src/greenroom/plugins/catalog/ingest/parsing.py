@@ -4,30 +4,41 @@ A glob location of 50,000 files spends most of its processing in YAML parsing, w
 threshold the files are split between this process and forked helpers, which only read and parse (no database,
 no logging, no locks), and hand back plain data; results keep the files' order, so what is emitted is the same
 as reading them one by one. Any trouble with the helpers falls back to reading here.
+
+When the processing loop reads, each entity is also finished where it was parsed (`Emitter.prepare`: stamped,
+serialized, usually processed), so the processing of an import is shared between the cores as well, and what
+comes back is compact bytes rather than dictionaries.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from greenroom.plugins.catalog.model import YamlLimits, load_yaml_documents
+from greenroom.plugins.catalog.processing.types import LocationSpec
+
+Prepare = Callable[[LocationSpec, dict[str, Any]], Any]
 
 PARALLEL_MIN_FILES = 2000
 CHUNK_FILES = 500
+SHARED_CHUNK_FILES = 100  # small, so the last chunks finish together
+AHEAD_CHUNKS = 8  # chunks each helper may have queued or done but not yet handed over
 
 
 @dataclass
 class ParsedSource:
-    """One file's entities, or the (error name, message) that stops it."""
+    """One file's entities, or the (error name, message) that stops it.
+
+    Read with a `prepare` function, each entity is what that function made of it (see `Emitter.prepare`)."""
 
     path: str
-    entities: list[dict[str, Any]] = field(default_factory=list)
+    entities: list[Any] = field(default_factory=list)
     error: tuple[str, str] | None = None
 
 
@@ -82,10 +93,27 @@ def read_source(path: str, roots: Sequence[Path], limits: YamlLimits, max_entiti
     return parse_source(path, data, limits, max_entities)
 
 
-def _read_chunk(paths: Sequence[str], roots: Sequence[Path], limits: YamlLimits,
-                max_entities: int) -> list[ParsedSource]:
+# The `prepare` function of the read under way, for helpers forked from this process to inherit: a bound method
+# of the orchestrator cannot be pickled to them.
+_prepare: Prepare | None = None
+
+
+def _read_chunk(paths: Sequence[str], roots: Sequence[Path], limits: YamlLimits, max_entities: int,
+                prepare: Prepare | bool | None = None) -> list[ParsedSource]:
+    if prepare is True:  # in a helper: the function inherited at the fork
+        prepare = _prepare
     real_dirs: dict[str, str] = {}
-    return [read_source(p, roots, limits, max_entities, real_dirs) for p in paths]
+    sources = [read_source(p, roots, limits, max_entities, real_dirs) for p in paths]
+    if callable(prepare):
+        for source in sources:
+            spec = LocationSpec("file", source.path)
+            source.entities = [_prepared(prepare, spec, entity) for entity in source.entities]
+    return sources
+
+
+def _prepared(prepare: Prepare, spec: LocationSpec, entity: dict[str, Any]) -> Any:
+    done = prepare(spec, entity)
+    return entity if done is None else done
 
 
 def _helpers() -> int:
@@ -93,27 +121,49 @@ def _helpers() -> int:
     return max(0, min(4, (os.cpu_count() or 1) - 1))
 
 
-def parse_many(paths: Sequence[str], roots: Sequence[Path], limits: YamlLimits,
-               max_entities: int) -> Iterator[ParsedSource]:
-    """Every file of `paths`, in order: in this process alone for a few, shared with helpers for many."""
+def parse_many(paths: Sequence[str], roots: Sequence[Path], limits: YamlLimits, max_entities: int,
+               prepare: Prepare | None = None) -> Iterator[ParsedSource]:
+    """Every file of `paths`, in order: in this process alone for a few, shared with helpers for many.
+
+    `prepare`, when given, is applied to every entity where its file was parsed."""
+    global _prepare
     helpers = _helpers()
     if len(paths) < PARALLEL_MIN_FILES or not helpers or "fork" not in multiprocessing.get_all_start_methods():
-        real_dirs: dict[str, str] = {}
-        for path in paths:
-            yield read_source(path, roots, limits, max_entities, real_dirs)
+        for start in range(0, len(paths), CHUNK_FILES):
+            yield from _read_chunk(paths[start:start + CHUNK_FILES], roots, limits, max_entities, prepare)
         return
-    chunks = [paths[i:i + CHUNK_FILES] for i in range(0, len(paths), CHUNK_FILES)]
-    # This process parses every (helpers + 1)-th chunk itself while the helpers do the others.
-    mine = set(range(0, len(chunks), helpers + 1))
+    chunks = [paths[i:i + SHARED_CHUNK_FILES] for i in range(0, len(paths), SHARED_CHUNK_FILES)]
+    following = 0  # the next chunk to hand over, in order
+    # fork, not spawn: a spawned helper would spend longer importing than parsing; the helper touches no lock
+    # another thread could hold (no logging, no database), only files, the YAML parser and `prepare`.
+    _prepare = prepare  # helpers fork at the first submit and inherit it
+    pool = ProcessPoolExecutor(helpers, mp_context=multiprocessing.get_context("fork"))
     try:
-        # fork, not spawn: a spawned helper would spend longer importing than parsing; the helper touches no
-        # lock another thread could hold (no logging, no database), only files and the YAML parser.
-        with ProcessPoolExecutor(helpers, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {i: pool.submit(_read_chunk, chunk, roots, limits, max_entities)
-                       for i, chunk in enumerate(chunks) if i not in mine}
-            done = {i: _read_chunk(chunks[i], roots, limits, max_entities) for i in sorted(mine)}
-            results = [source for i in range(len(chunks))
-                       for source in (done[i] if i in done else futures[i].result(timeout=600))]
-    except Exception:  # a broken or killed helper must not fail the location: read here instead
-        results = _read_chunk(paths, roots, limits, max_entities)
-    yield from results
+        # The helpers take chunks in order, never more than a few ahead of what has been handed over, so results
+        # do not pile up in memory. While the next chunk is not ready, this process parses the next one no
+        # helper has been given; everything is handed over in order, and the caller writes it meanwhile.
+        futures: dict[int, Future[list[ParsedSource]]] = {}
+        mine: dict[int, list[ParsedSource]] = {}
+        given = 0  # chunks given to a helper or taken by this process
+        while following < len(chunks):
+            while given < len(chunks) and len(futures) < helpers * AHEAD_CHUNKS:
+                futures[given] = pool.submit(_read_chunk, chunks[given], roots, limits, max_entities,
+                                             prepare is not None)
+                given += 1
+            if following in mine:
+                ready = mine.pop(following)
+            elif given < len(chunks) and not futures[following].done():
+                mine[given] = _read_chunk(chunks[given], roots, limits, max_entities, prepare)
+                given += 1
+                continue
+            else:
+                ready = futures.pop(following).result(timeout=600)
+            following += 1
+            yield from ready
+    except Exception:  # a broken or killed helper must not fail the location: read the rest here instead
+        for chunk in chunks[following:]:
+            yield from _read_chunk(chunk, roots, limits, max_entities, prepare)
+    finally:
+        _prepare = None
+        # Also when the caller stops early: the helpers must not go on parsing what nobody will read.
+        pool.shutdown(wait=True, cancel_futures=True)

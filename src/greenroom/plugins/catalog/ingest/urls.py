@@ -189,6 +189,7 @@ class AnnotateLocation:
     """Adds where an entity lives (Backstage's AnnotateLocationEntityProcessor); the entity's own values win."""
 
     name = "AnnotateLocationEntityProcessor"
+    parallel_safe = True  # a pure function of the entity and its location (see Orchestrator.eager)
 
     def post_process(self, entity: dict[str, Any], own: LocationSpec, emit: Emitter) -> dict[str, Any]:
         """Return `entity` with the location annotations merged under its own annotations."""

@@ -27,7 +27,11 @@ from greenroom.plugins.catalog.processing.types import (
     ANNOTATION_LOCATION,
     ANNOTATION_ORIGIN_LOCATION,
     Emitter,
+    Entity,
+    EntitySink,
     LocationSpec,
+    Prepared,
+    ProcessingError,
     ProcessOutcome,
 )
 
@@ -74,11 +78,14 @@ class Orchestrator:
         self.placeholder_reader = placeholder_reader
         self.resolve_target = resolve_target
 
-    def process(self, unprocessed: dict[str, Any]) -> ProcessOutcome:
-        """Process one entity. Never raises for bad input: problems become errors on the outcome."""
+    def process(self, unprocessed: dict[str, Any], sink: EntitySink | None = None) -> ProcessOutcome:
+        """Process one entity. Never raises for bad input: problems become errors on the outcome.
+
+        With a `sink`, readers that can finish the entities they read as they read them and hand them there
+        (see `Emitter.prepare`): the processing loop wants that, a preview of a location does not."""
         emit = Emitter()
         try:
-            entity = self._run(unprocessed, emit)
+            entity = self._run(unprocessed, emit, sink)
         except Exception as exc:  # a processor bug must not stop the loop; it is reported on the entity
             emit.error("Error", f"processing failed: {type(exc).__name__}: {exc}")
             entity = None
@@ -87,7 +94,8 @@ class Orchestrator:
                               errors=[*emit.errors, *emit.source_errors.values()],
                               source_errors=emit.source_errors)
 
-    def _run(self, unprocessed: dict[str, Any], emit: Emitter) -> dict[str, Any] | None:
+    def _run(self, unprocessed: dict[str, Any], emit: Emitter, sink: EntitySink | None = None
+             ) -> dict[str, Any] | None:
         # Callers hand over a freshly decoded entity, so it is ours to change without copying.
         entity: dict[str, Any] = dict(unprocessed)
         own = location_of(entity)
@@ -118,7 +126,7 @@ class Orchestrator:
             return None
         ref = stringify_entity_ref(entity)
         if entity.get("kind") == "Location":
-            self._read_targets(entity, own, emit)
+            self._read_targets(entity, own, emit, sink)
         for processor in self.processors:
             post = getattr(processor, "post_process", None)
             if post is not None:
@@ -128,10 +136,14 @@ class Orchestrator:
         self._check_rules(ref, entity, emit)
         return entity
 
-    def _read_targets(self, entity: Mapping[str, Any], own: LocationSpec, emit: Emitter) -> None:
+    def _read_targets(self, entity: Mapping[str, Any], own: LocationSpec, emit: Emitter,
+                      sink: EntitySink | None = None) -> None:
         spec = entity.get("spec") or {}
         targets = [t for t in [spec.get("target"), *(spec.get("targets") or [])] if isinstance(t, str) and t]
         presence = spec.get("presence") or "required"
+        origin = location_of(entity, ANNOTATION_ORIGIN_LOCATION) or own
+        if sink is not None:
+            emit.prepare, emit.sink = ChildPreparer(self, origin), sink
         for target in targets:
             location = (self.resolve_target(own, target, spec.get("type"))
                         if self.resolve_target else LocationSpec(spec.get("type") or own.type, target))
@@ -141,26 +153,76 @@ class Orchestrator:
             if not handled:
                 emit.error("InputError", f"no reader can read locations of type {location.type!r} "
                                          f"({location.key}) in {_describe(entity)}")
-            origin = location_of(entity, ANNOTATION_ORIGIN_LOCATION) or own
             for emitted in emit.entities[before:]:
-                annotations = emitted.entity.setdefault("metadata", {}).setdefault("annotations", {})
-                if not isinstance(annotations, dict):
-                    continue
-                annotations[ANNOTATION_LOCATION] = emitted.location.key
-                annotations[ANNOTATION_ORIGIN_LOCATION] = origin.key
+                stamp(emitted.entity, emitted.location, origin)
+        emit.prepare = emit.sink = None
+        if sink is not None:
+            sink.flush()
 
     def _check_rules(self, ref: str, entity: Mapping[str, Any], emit: Emitter) -> None:
         allowed = []
         for emitted in emit.entities:
-            origin = location_of(emitted.entity, ANNOTATION_ORIGIN_LOCATION)
-            if origin is not None and not self.rules.is_allowed(emitted.entity, origin):
-                emit.source_error(emitted.location, "NotAllowedError",
-                                  f"entity {_describe(emitted.entity)} is not of an allowed kind for that "
-                                  f"location ({emitted.entity.get('kind')!r} from {origin.key}); "
-                                  "see catalog.rules")
+            problem = self.refusal(emitted.entity, emitted.location)
+            if problem is not None:
+                emit.source_error(emitted.location, problem.name, problem.message)
             else:
                 allowed.append(emitted)
         emit.entities[:] = allowed
+
+    def refusal(self, entity: Mapping[str, Any], location: LocationSpec) -> ProcessingError | None:
+        """The error for an entity that `catalog.rules` do not allow from its origin, or None."""
+        origin = location_of(entity, ANNOTATION_ORIGIN_LOCATION)
+        if origin is None or self.rules.is_allowed(entity, origin):
+            return None
+        return ProcessingError("NotAllowedError", f"entity {_describe(entity)} is not of an allowed kind for that "
+                                                  f"location ({entity.get('kind')!r} from {origin.key}); "
+                                                  "see catalog.rules")
+
+    def eager(self) -> bool:
+        """True when read entities may be processed where they are read: every processor says it is safe.
+
+        A processor declares `parallel_safe = True` when it keeps no state and touches nothing but the entity,
+        so that running it in a helper process, or before the loop would, changes nothing."""
+        return all(getattr(p, "parallel_safe", False) for p in self.processors)
+
+
+def stamp(entity: Entity, location: LocationSpec, origin: LocationSpec) -> None:
+    """Record where a read entity came from, in the annotations Backstage uses."""
+    annotations = entity.setdefault("metadata", {}).setdefault("annotations", {})
+    if isinstance(annotations, dict):
+        annotations[ANNOTATION_LOCATION] = location.key
+        annotations[ANNOTATION_ORIGIN_LOCATION] = origin.key
+
+
+class ChildPreparer:
+    """Finishes an entity read from a location the way the loop would: stamped, checked against the rules,
+    serialized and, unless it must wait for the loop, processed (see `Emitter.prepare`).
+
+    Plain data in, plain data out: the file reader calls it in forked helpers, so it must not touch a lock,
+    a connection or a log handler."""
+
+    def __init__(self, orchestrator: Orchestrator, origin: LocationSpec) -> None:
+        self.orchestrator = orchestrator
+        self.origin = origin
+        self.eager = orchestrator.eager()
+
+    def __call__(self, location: LocationSpec, entity: Entity) -> Prepared | ProcessingError | None:
+        stamp(entity, location, self.origin)
+        problem = self.orchestrator.refusal(entity, location)
+        if problem is not None:
+            return problem
+        try:
+            ref = stringify_entity_ref(entity)
+        except Exception:  # a malformed entity takes the loop's path, which reports it
+            return None
+        blob = orjson.dumps(entity)
+        if not self.eager or entity.get("kind") == "Location" or _may_hold_placeholders(entity):
+            return Prepared(ref, blob, None)
+        # What the loop would process: the stored bytes decoded, not the parser's objects.
+        outcome = self.orchestrator.process(orjson.loads(blob))
+        if outcome.children:  # a processor emitted entities: the loop writes those
+            return Prepared(ref, blob, None)
+        return Prepared(ref, blob, outcome.stored())
 
 
 _SORTED_SPEC_LISTS = ("providesApis", "consumesApis", "dependsOn", "dependencyOf", "memberOf", "children", "members")

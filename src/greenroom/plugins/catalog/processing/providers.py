@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Engine
 
 from greenroom.plugins.catalog.model import stringify_entity_ref
-from greenroom.plugins.catalog.processing.engine import request_stitch, upsert_unprocessed
+from greenroom.plugins.catalog.processing.children import request_stitch, upsert_unprocessed
 from greenroom.plugins.catalog.processing.orchestrator import location_of
 from greenroom.plugins.catalog.processing.types import ANNOTATION_ORIGIN_LOCATION
 from greenroom.plugins.catalog.store.bulk import chunks, execute_many, execute_raw, in_clause, insert_rows
