@@ -33,6 +33,7 @@ from greenroom.config import (
 )
 from greenroom.context import CoreServices, PluginContext, ServiceRegistry
 from greenroom.db import Database
+from greenroom.memory import tune_allocator
 from greenroom.migrate import upgrade_all
 from greenroom.registry import LoadedPlugin, PluginError, discover, each, is_awaitable, plugin_manager, select
 from greenroom.services.audit import AuditService
@@ -111,6 +112,7 @@ def load(config_files: Iterable[Path] | None, env: Mapping[str, str] | None,
 
 def _build(config_files: Iterable[Path] | None, env: Mapping[str, str] | None,
            extra: list[ModuleType], overrides: Mapping[str, Any] | None) -> FastAPI:
+    tune_allocator()
     loaded, config = load(config_files, env, overrides)
     installed = discover()
     plugins = select(config.plugins, installed, extra)

@@ -8,8 +8,6 @@ transactions instead of Backstage's one per entity.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
 import random
 import time
@@ -20,6 +18,7 @@ import orjson
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from greenroom.memory import release_free_memory
 from greenroom.plugins.catalog.model import stringify_entity_ref
 from greenroom.plugins.catalog.processing.children import (
     ChildSink,
@@ -38,7 +37,7 @@ from greenroom.plugins.catalog.store.bulk import (
 )
 
 log = logging.getLogger("greenroom.plugin.catalog.processing")
-TRIM_AFTER = 2000  # entities read in one batch after which freed memory is handed back (see return_freed_memory)
+TRIM_AFTER = 2000  # entities read in one batch after which freed memory is handed back to the system
 
 
 @dataclass
@@ -101,7 +100,7 @@ class ProcessingEngine:
             raise
         read = sum(sink.processed for _, _, sink in done)
         if read >= TRIM_AFTER:
-            return_freed_memory()
+            release_free_memory()
         return len(claimed) + read
 
     def _release(self, ids: list[int]) -> None:
@@ -177,19 +176,6 @@ class ProcessingEngine:
                         [(parent.entity_ref, ref) for ref in dict.fromkeys(kept)])
             stitch.update(set(previous) ^ set(kept))  # orphaned or adopted: their orphan mark changes
         return stitch
-
-
-def return_freed_memory() -> None:
-    """Hand memory freed after a large read back to the system, where the C library allows it.
-
-    glibc keeps what the parsed entities of a big location occupied in its heaps, some in a heap of the thread
-    that received them from the helpers: a server that read 50,000 entities kept about 180 MB it no longer
-    used until this was called."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
 
 
 def _errors_json(errors: Sequence[ProcessingError]) -> str:

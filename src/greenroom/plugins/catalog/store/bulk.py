@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from greenroom.db import bulk_cache
+
 T = TypeVar("T")
 log = logging.getLogger("greenroom.plugin.catalog.store")
 CHUNK = 500  # well below SQLite's bound-variable limit, so no statement ever fails on a large catalog
@@ -108,7 +110,7 @@ def write_with_retries(engine: Engine, write: Callable[[Connection], T], what: s
     """
     for attempt in range(1, attempts + 1):
         try:
-            with engine.begin() as conn:
+            with engine.connect() as conn, bulk_cache(conn), conn.begin():
                 relaxed_durability(conn)
                 return write(conn)
         except DBAPIError as exc:
