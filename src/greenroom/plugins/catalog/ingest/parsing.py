@@ -12,6 +12,7 @@ comes back is compact bytes rather than dictionaries.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from greenroom.memory import release_free_memory
 from greenroom.plugins.catalog.model import YamlLimits, load_yaml_documents
 from greenroom.plugins.catalog.processing.types import LocationSpec
 
@@ -28,7 +30,7 @@ Prepare = Callable[[LocationSpec, dict[str, Any]], Any]
 PARALLEL_MIN_FILES = 2000
 CHUNK_FILES = 500
 SHARED_CHUNK_FILES = 100  # small, so the last chunks finish together
-AHEAD_CHUNKS = 8  # chunks each helper may have queued or done but not yet handed over
+AHEAD_CHUNKS = 8  # chunks each process may have queued or done but not yet handed over
 
 
 @dataclass
@@ -100,8 +102,9 @@ _prepare: Prepare | None = None
 
 def _read_chunk(paths: Sequence[str], roots: Sequence[Path], limits: YamlLimits, max_entities: int,
                 prepare: Prepare | bool | None = None) -> list[ParsedSource]:
-    if prepare is True:  # in a helper: the function inherited at the fork
-        prepare = _prepare
+    if isinstance(prepare, bool):  # in a helper, given a flag: the function itself came with the fork
+        prepare = _prepare if prepare else None
+        release_free_memory()  # what the last chunk and its pickled results took
     real_dirs: dict[str, str] = {}
     sources = [read_source(p, roots, limits, max_entities, real_dirs) for p in paths]
     if callable(prepare):
@@ -119,6 +122,20 @@ def _prepared(prepare: Prepare, spec: LocationSpec, entity: dict[str, Any]) -> A
 def _helpers() -> int:
     # One helper per spare core; the stitch helper process may want one too, but parsing comes first in an import.
     return max(0, min(4, (os.cpu_count() or 1) - 1))
+
+
+def _submit(pool: ProcessPoolExecutor, chunk: Sequence[str], roots: Sequence[Path], limits: YamlLimits,
+            max_entities: int, prepare: bool, first: bool) -> Future[list[ParsedSource]]:
+    # The first submit to a new pool forks the helpers. Frozen, the objects that exist then are left alone by
+    # the helpers' garbage collector, which would otherwise write to every one of them and so copy the heap of
+    # this process into each helper.
+    if first:
+        gc.freeze()
+    try:
+        return pool.submit(_read_chunk, chunk, roots, limits, max_entities, prepare)
+    finally:
+        if first:
+            gc.unfreeze()
 
 
 def parse_many(paths: Sequence[str], roots: Sequence[Path], limits: YamlLimits, max_entities: int,
@@ -147,12 +164,12 @@ def parse_many(paths: Sequence[str], roots: Sequence[Path], limits: YamlLimits, 
         given = 0  # chunks given to a helper or taken by this process
         while following < len(chunks):
             while given < len(chunks) and len(futures) < helpers * AHEAD_CHUNKS:
-                futures[given] = pool.submit(_read_chunk, chunks[given], roots, limits, max_entities,
-                                             prepare is not None)
+                futures[given] = _submit(pool, chunks[given], roots, limits, max_entities, prepare is not None,
+                                         first=given == 0)
                 given += 1
             if following in mine:
                 ready = mine.pop(following)
-            elif given < len(chunks) and not futures[following].done():
+            elif given < len(chunks) and len(mine) < AHEAD_CHUNKS and not futures[following].done():
                 mine[given] = _read_chunk(chunks[given], roots, limits, max_entities, prepare)
                 given += 1
                 continue
