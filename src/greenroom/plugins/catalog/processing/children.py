@@ -90,7 +90,7 @@ def upsert_unprocessed(conn: Connection, items: Sequence[tuple[str, dict[str, An
         for row in execute_raw(conn, "SELECT entity_ref, id, location_key, unprocessed_hash, source_errors FROM "
                                      f"catalog_refresh_state WHERE entity_ref IN ({in_clause(conn, len(part))})", part):
             existing[row[0]] = (row[1], row[2], row[3], row[4])
-    pending = _Pending(results)
+    pending = _Pending(results, written)
     stitch: set[str] = set()
     kept: list[str] = []
     conflicts: list[ProcessingError] = []
@@ -109,11 +109,10 @@ def upsert_unprocessed(conn: Connection, items: Sequence[tuple[str, dict[str, An
         elif found[2] != digest or found[1] != key or found[3] is not None:
             pending.updates.append((blob, digest, key, due, now, found[0]))
             pending.refs.append(ref)
+            pending.ids[ref] = found[0]
             if found[3] is not None:
                 stitch.add(ref)
         kept.append(ref)
-        if written is not None and pending.refs and pending.refs[-1] == ref:
-            written.add(ref)
         if len(pending.refs) >= WRITE_CHUNK:
             stitch.update(pending.write(conn))
     stitch.update(pending.write(conn))
@@ -124,11 +123,13 @@ class _Pending:
     """Entities waiting to be written, a chunk at a time: a location of 50,000 entities would otherwise hold
     every serialized entity at once, a few hundred megabytes."""
 
-    def __init__(self, results: Mapping[str, Result]) -> None:
+    def __init__(self, results: Mapping[str, Result], written: set[str] | None) -> None:
         self.results = results
+        self.written = written
         self.inserts: list[tuple[Any, ...]] = []
         self.updates: list[tuple[Any, ...]] = []
-        self.refs: list[str] = []
+        self.refs: list[str] = []  # every entity of the chunk, inserted or updated
+        self.ids: dict[str, int] = {}  # row ids of the updated ones
 
     def write(self, conn: Connection) -> set[str]:
         """Write the chunk and the results its entities came with; returns the refs to stitch."""
@@ -143,22 +144,21 @@ class _Pending:
                                                     "last_discovery_at", "processed_entity", "result_hash",
                                                     "errors"),
                     [(*row, *(self._columns(row[1]) or none)) for row in self.inserts])
-        done = [ref for ref in self.refs if ref in self.results]
-        stitch: set[str] = set()
-        if done:
-            ids: dict[str, int] = {}
-            for part in chunks(done):
-                ids.update((r[0], r[1]) for r in execute_raw(
-                    conn, f"SELECT entity_ref, id FROM catalog_refresh_state WHERE entity_ref IN "
-                          f"({in_clause(conn, len(part))})", part))
-            inserted = {row[1] for row in self.inserts}
-            stitch = store_results(conn, [(ids[ref], ref, self.results[ref]) for ref in done if ref in inserted],
-                                   fresh=True)
-            stitch |= store_results(conn, [(ids[ref], ref, self.results[ref]) for ref in done
-                                           if ref not in inserted])
+        if self.written is not None:
+            self.written.update(self.refs)
+        new = [row[1] for row in self.inserts if row[1] in self.results]
+        ids: dict[str, int] = {}
+        for part in chunks(new):  # only the inserted rows' ids are not known yet
+            ids.update((r[0], r[1]) for r in execute_raw(
+                conn, f"SELECT entity_ref, id FROM catalog_refresh_state WHERE entity_ref IN "
+                      f"({in_clause(conn, len(part))})", part))
+        stitch = store_results(conn, [(ids[ref], ref, self.results[ref]) for ref in new], fresh=True)
+        stitch |= store_results(conn, [(row_id, ref, self.results[ref]) for ref, row_id in self.ids.items()
+                                       if ref in self.results])
         self.inserts.clear()
         self.updates.clear()
         self.refs.clear()
+        self.ids.clear()
         return stitch
 
     def _columns(self, ref: str) -> tuple[bytes | None, str, str | None] | None:
@@ -189,6 +189,11 @@ def request_stitch(conn: Connection, refs: set[str]) -> None:
             cur.close()
 
 
+def defined_twice(ref: str, first: str, second: str) -> ProcessingError:
+    """The conflict of one location's sources both giving entity `ref` (the first one keeps it)."""
+    return ProcessingError("ConflictError", f"entity {ref} is defined twice: in {first} and in {second}")
+
+
 class ChildSink:
     """Receives the entities a location's readers prepared (see `Emitter.sink`) and writes them a chunk at a
     time, each chunk in its own transaction; keeps what the location's final write needs."""
@@ -213,8 +218,7 @@ class ChildSink:
         self._digest.update(prepared.blob)
         seen = self.locations.get(prepared.ref)
         if seen is not None and seen != key:
-            self.conflicts.append(ProcessingError("ConflictError", f"entity {prepared.ref} is defined twice: in "
-                                                  f"{seen} and in {key}"))
+            self.conflicts.append(defined_twice(prepared.ref, seen, key))
             return
         self.locations[prepared.ref] = key
         self._batch[prepared.ref] = (prepared, key)

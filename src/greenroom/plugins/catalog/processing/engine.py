@@ -22,6 +22,7 @@ from greenroom.memory import release_free_memory
 from greenroom.plugins.catalog.model import stringify_entity_ref
 from greenroom.plugins.catalog.processing.children import (
     ChildSink,
+    defined_twice,
     request_stitch,
     sha1,
     store_results,
@@ -146,8 +147,7 @@ class ProcessingEngine:
         for child in outcome.children:
             ref = stringify_entity_ref(child.entity)
             if ref in sources and sources[ref] != child.location.key:
-                conflicts.append(ProcessingError("ConflictError", f"entity {ref} is defined twice: in "
-                                 f"{sources[ref]} and in {child.location.key}"))
+                conflicts.append(defined_twice(ref, sources[ref], child.location.key))
                 continue
             sources[ref] = child.location.key
             emitted[ref] = child

@@ -55,7 +55,7 @@ class Result:
     processed: bytes | None  # the processed entity, serialized; None when processing failed
     relations: list[tuple[str, str, str]]
     errors: str | None  # the errors as JSON, None when there are none
-    digest: str  # `ProcessOutcome.digest()`, to tell a changed result from the same one
+    digest: str  # a hash of the whole outcome, to tell a changed result from the same one
 
 
 @dataclass(frozen=True)
@@ -148,19 +148,18 @@ class ProcessOutcome:
     errors: list[ProcessingError]
     source_errors: dict[str, ProcessingError]
 
-    def digest(self) -> str:
-        """A hash of everything the outcome would store, to skip writing an unchanged one."""
-        digest = hashlib.sha1(orjson.dumps([self.ok, self.entity, sorted(set(self.relations)),
-                                            [e.as_dict() for e in self.errors]], option=orjson.OPT_SORT_KEYS))
+    def stored(self) -> Result:
+        """The outcome as the processing engine stores it, with a hash of all of it (children included) to
+        skip writing an unchanged one."""
+        errors = [e.as_dict() for e in self.errors]
+        processed = orjson.dumps(self.entity) if self.ok else None
+        digest = hashlib.sha1(orjson.dumps([self.ok, sorted(set(self.relations)), errors]))
+        digest.update(processed or b"null")
         # Children one by one (JSON delimits itself, so the sequence is unambiguous): serialized in one piece, the
         # children of a 50,000-entity location were a single string of 150 MB.
         for child in self.children:
             digest.update(orjson.dumps([child.location.key, child.entity], option=orjson.OPT_SORT_KEYS))
-        return digest.hexdigest()
-
-    def stored(self) -> Result:
-        """The outcome as the processing engine stores it."""
-        errors = orjson.dumps([e.as_dict() for e in self.errors]).decode() if self.errors else None
+        errors_json = orjson.dumps(errors).decode() if errors else None
         if not self.ok:
-            return Result(False, None, [], errors or "[]", self.digest())
-        return Result(True, orjson.dumps(self.entity), self.relations, errors, self.digest())
+            return Result(False, None, [], errors_json or "[]", digest.hexdigest())
+        return Result(True, processed, self.relations, errors_json, digest.hexdigest())
