@@ -1,18 +1,50 @@
-"""Reading `file` locations: a path or a glob, below the folders the integrator allows."""
+"""Reading `file` locations: a path or a glob, below the folders the integrator allows.
+
+A location is read again every processing interval. Its files that have not changed since the last read (same
+size, times, inode and device) are not parsed again: the reader hands the sink the entities they gave then,
+by ref and digest, and the sink checks those against the store. A glob of 50,000 unchanged files then costs
+50,000 `stat` calls instead of a minute of parsing on every pass.
+"""
 
 from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from greenroom.plugins.catalog.ingest.parsing import ParsedSource, is_allowed, parse_many, parse_source
 from greenroom.plugins.catalog.model import YamlLimits
-from greenroom.plugins.catalog.processing.types import Emitter, LocationSpec, Prepared, ProcessingError
+from greenroom.plugins.catalog.processing.types import (
+    Emitter,
+    LocationSpec,
+    Prepared,
+    ProcessingError,
+)
 
 _GLOB_CHARS = set("*?[")
+Signature = tuple[int, int, int, int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Memo:
+    """What a file gave on its last read: its signature then, and each entity's ref and digest."""
+
+    signature: Signature
+    entities: tuple[tuple[str, str], ...]
+
+
+def signature(path: str) -> Signature | None:
+    """What tells a changed file from the same one without reading it; None when it cannot be had.
+
+    The change time is in it because a tool can set the modification time back, never the change time."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_ctime_ns, st.st_size, st.st_ino, st.st_dev)
 
 
 def is_glob(target: str) -> bool:
@@ -28,6 +60,8 @@ class FileReader:
         self.limits = YamlLimits(max_bytes=max_file_bytes)
         self.max_files = max_files
         self.max_entities = max_entities_per_file
+        # Per origin location (the entities' stamps name it): what each of its files gave on the last read.
+        self._memos: dict[str, dict[str, _Memo]] = {}
 
     def allowed(self, path: str) -> bool:
         """True when the real path (symlinks followed) is inside an allowed root."""
@@ -55,8 +89,47 @@ class FileReader:
         return True
 
     def _read_files(self, paths: list[str], optional: bool, emit: Emitter) -> None:
-        for source in parse_many(paths, self.roots, self.limits, self.max_entities, emit.prepare):
+        sink, origin = emit.sink, emit.origin
+        if sink is None or origin is None or emit.prepare is None:
+            for source in parse_many(paths, self.roots, self.limits, self.max_entities, emit.prepare):
+                self._emit(source, optional, emit)
+            return
+        last = self._memos.get(origin.key, {})
+        memos: dict[str, _Memo] = {}
+        signatures = {path: signature(path) for path in paths}
+        fresh = [p for p in paths
+                 if signatures[p] is None or getattr(last.get(p), "signature", None) != signatures[p]]
+        parsed = self._parse(fresh, signatures, memos, emit)
+        try:
+            for path in paths:
+                memo = last.get(path)
+                if memo is not None and memo.signature == signatures[path]:
+                    memos[path] = memo
+                    spec = LocationSpec("file", path)
+                    for ref, digest in memo.entities:
+                        sink.add_unchanged(spec, ref, digest)
+                else:
+                    self._emit(next(parsed), optional, emit)
+        finally:
+            parsed.close()  # ends the parse helpers now rather than when the generator is collected
+        sink.flush()
+        # Sources whose entities were changed or removed in the store meanwhile (an entity deleted through the
+        # API, a conflict): read them again, as a read without memos would have.
+        stale = sorted(s.target for s in sink.stale())
+        for path in stale:
+            memos.pop(path, None)
+        for source in self._parse(stale, {p: signature(p) for p in stale}, memos, emit):
             self._emit(source, optional, emit)
+        self._memos[origin.key] = memos
+
+    def _parse(self, paths: list[str], signatures: Mapping[str, Signature | None], memos: dict[str, _Memo],
+               emit: Emitter) -> Generator[ParsedSource, None, None]:
+        """Parse `paths` in order, remembering what each file that went wholly to the sink gave."""
+        for source in parse_many(paths, self.roots, self.limits, self.max_entities, emit.prepare):
+            sig = signatures.get(source.path)
+            if sig is not None and source.error is None and all(isinstance(e, Prepared) for e in source.entities):
+                memos[source.path] = _Memo(sig, tuple((e.ref, e.blob_digest()) for e in source.entities))
+            yield source
 
     def _emit(self, source: ParsedSource, optional: bool, emit: Emitter) -> None:
         spec = LocationSpec("file", source.path)

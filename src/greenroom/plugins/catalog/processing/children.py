@@ -210,42 +210,84 @@ class ChildSink:
         self.processed = 0  # entities that came with their processing result
         self._digest = hashlib.sha1()
         self._batch: dict[str, tuple[Prepared, str]] = {}
+        self._unchanged: dict[str, tuple[LocationSpec, str]] = {}  # ref -> (its source, the digest it had)
+        self._stale: dict[str, LocationSpec] = {}
+
+    def _take(self, location: LocationSpec, ref: str, digest: str) -> bool:
+        # The digest of the whole read sees an entity the same whether it was read again or not.
+        key = location.key
+        self._digest.update(orjson.dumps(key))
+        self._digest.update(digest.encode())
+        seen = self.locations.get(ref)
+        if seen is not None and seen != key:
+            self.conflicts.append(defined_twice(ref, seen, key))
+            return False
+        self.locations[ref] = key
+        return True
 
     def add(self, location: LocationSpec, prepared: Prepared) -> None:
         """Take one entity; a chunk is written once enough have come."""
-        key = location.key
-        self._digest.update(orjson.dumps(key))
-        self._digest.update(prepared.blob)
-        seen = self.locations.get(prepared.ref)
-        if seen is not None and seen != key:
-            self.conflicts.append(defined_twice(prepared.ref, seen, key))
-            return
-        self.locations[prepared.ref] = key
-        self._batch[prepared.ref] = (prepared, key)
-        if len(self._batch) >= WRITE_CHUNK:
+        if self._take(location, prepared.ref, prepared.blob_digest()):
+            self._batch[prepared.ref] = (prepared, location.key)
+            self._unchanged.pop(prepared.ref, None)
+            self._flush_when_full()
+
+    def add_unchanged(self, location: LocationSpec, ref: str, digest: str) -> None:
+        """Take an entity its source gave before, unchanged (see `EntitySink.add_unchanged`)."""
+        if self._take(location, ref, digest) and ref not in self._batch:
+            self._unchanged[ref] = (location, digest)
+            self._flush_when_full()
+
+    def _flush_when_full(self) -> None:
+        if len(self._batch) + len(self._unchanged) >= WRITE_CHUNK:
             self.flush()
 
     def flush(self) -> None:
-        """Write the entities taken since the last chunk."""
-        if not self._batch:
+        """Write the entities taken since the last chunk, and check the unchanged ones against the store."""
+        if not self._batch and not self._unchanged:
             return
         items = [(ref, p.blob, key) for ref, (p, key) in self._batch.items()]
         results = {ref: p.result for ref, (p, _) in self._batch.items() if p.result is not None}
+        unchanged = dict(self._unchanged)
 
-        def write(conn: Connection) -> tuple[list[str], list[ProcessingError]]:
+        def write(conn: Connection) -> tuple[list[str], list[ProcessingError], list[str]]:
             kept, stitch, conflicts = upsert_unprocessed(conn, items, results, self.processed_until, self.written)
             # Asked for in the same transaction: were it left to the location's final write, a failure there
             # would leave these entities stored, processed, and never stitched. Nobody stitches during the
             # read (the loop is busy reading), so no entity is stitched twice for this.
             self.request(conn, stitch)
-            return kept, conflicts
+            return kept, conflicts, still_stored(conn, unchanged)
 
-        kept, conflicts = write_with_retries(self.engine, write, "a location's entities")
+        kept, conflicts, same = write_with_retries(self.engine, write, "a location's entities")
         self.kept.extend(kept)
+        self.kept.extend(same)
         self.conflicts.extend(conflicts)
         self.processed += len(results)
+        for ref in set(unchanged) - set(same):
+            location = unchanged[ref][0]
+            self._stale[location.key] = location
         self._batch.clear()
+        self._unchanged.clear()
+
+    def stale(self) -> list[LocationSpec]:
+        """Sources whose unchanged entities are not as stored (see `EntitySink.stale`)."""
+        found = list(self._stale.values())
+        self._stale.clear()
+        return found
 
     def digest(self) -> str:
         """A hash of every entity taken, with its source, in order."""
         return self._digest.hexdigest()
+
+
+def still_stored(conn: Connection, unchanged: Mapping[str, tuple[LocationSpec, str]]) -> list[str]:
+    """The refs of `unchanged` stored as they were given: same digest, same source, no source error."""
+    same: list[str] = []
+    for part in chunks(list(unchanged)):
+        for ref, key, digest, source_errors in execute_raw(
+                conn, "SELECT entity_ref, location_key, unprocessed_hash, source_errors FROM catalog_refresh_state "
+                      f"WHERE entity_ref IN ({in_clause(conn, len(part))})", part):
+            location, given = unchanged[ref]
+            if key == location.key and digest == given and source_errors is None:
+                same.append(ref)
+    return same

@@ -143,7 +143,7 @@ class Orchestrator:
         presence = spec.get("presence") or "required"
         origin = location_of(entity, ANNOTATION_ORIGIN_LOCATION) or own
         if sink is not None:
-            emit.prepare, emit.sink = ChildPreparer(self, origin), sink
+            emit.prepare, emit.sink, emit.origin = ChildPreparer(self, origin), sink, origin
         for target in targets:
             location = (self.resolve_target(own, target, spec.get("type"))
                         if self.resolve_target else LocationSpec(spec.get("type") or own.type, target))
@@ -155,7 +155,7 @@ class Orchestrator:
                                          f"({location.key}) in {_describe(entity)}")
             for emitted in emit.entities[before:]:
                 stamp(emitted.entity, emitted.location, origin)
-        emit.prepare = emit.sink = None
+        emit.prepare = emit.sink = emit.origin = None
         if sink is not None:
             sink.flush()
 
@@ -216,13 +216,14 @@ class ChildPreparer:
         except Exception:  # a malformed entity takes the loop's path, which reports it
             return None
         blob = orjson.dumps(entity)
+        digest = hashlib.sha1(blob).hexdigest()
         if not self.eager or entity.get("kind") == "Location" or _may_hold_placeholders(entity):
-            return Prepared(ref, blob, None)
+            return Prepared(ref, blob, None, digest)
         # What the loop would process: the stored bytes decoded, not the parser's objects.
         outcome = self.orchestrator.process(orjson.loads(blob))
         if outcome.children:  # a processor emitted entities: the loop writes those
-            return Prepared(ref, blob, None)
-        return Prepared(ref, blob, outcome.stored())
+            return Prepared(ref, blob, None, digest)
+        return Prepared(ref, blob, outcome.stored(), digest)
 
 
 _SORTED_SPEC_LISTS = ("providesApis", "consumesApis", "dependsOn", "dependencyOf", "memberOf", "children", "members")

@@ -68,6 +68,10 @@ class Prepared:
     ref: str
     blob: bytes  # the unprocessed entity with its location annotations, serialized
     result: Result | None
+    digest: str = ""  # the SHA-1 of `blob` in hex, as stored to tell a changed entity (computed when empty)
+
+    def blob_digest(self) -> str:
+        return self.digest or hashlib.sha1(self.blob).hexdigest()
 
 
 @dataclass
@@ -84,8 +88,17 @@ class EntitySink(Protocol):
     def add(self, location: LocationSpec, prepared: Prepared) -> None:
         """Take one prepared entity read from `location`."""
 
+    def add_unchanged(self, location: LocationSpec, ref: str, digest: str) -> None:
+        """Take an entity that `location` gave, as `Prepared` with this `digest`, on an earlier read and that the
+        reader did not read again because the source has not changed since. The sink checks that the stored
+        entity is still that one; if not, it names the source in `stale()`."""
+
     def flush(self) -> None:
         """Store whatever has been taken and not stored yet."""
+
+    def stale(self) -> list[LocationSpec]:
+        """The sources given to `add_unchanged` (up to the last flush) whose stored entities are not the ones
+        they gave, or are gone: the reader must read them again. Each is named once."""
 
 
 @dataclass
@@ -105,6 +118,7 @@ class Emitter:
     # means "emit the entity as it is".
     prepare: Callable[[LocationSpec, Entity], Prepared | ProcessingError | None] | None = None
     sink: EntitySink | None = None
+    origin: LocationSpec | None = None  # with `prepare`: the location whose read stamps the entities as origin
 
     def entity(self, location: LocationSpec, entity: Entity) -> None:
         self.entities.append(Emitted(entity, location))
