@@ -11,11 +11,16 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
+# An editable install leaves the project's own modules uncompiled; compiled once here, a server start does not
+# compile them again (it would on every start where bytecode is not written: PYTHONDONTWRITEBYTECODE, a
+# read-only checkout).
 install: $(BIN)/python
 	$(BIN)/pip install -q -e .
+	$(BIN)/python -m compileall -q src > /dev/null
 
 install-test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]' -e tests/fixtures/greenroom-test-plugins
+	$(BIN)/python -m compileall -q src > /dev/null
 
 ## Install and start the portal with the demo catalog on SQLite at http://127.0.0.1:7007
 demo: install

@@ -7,7 +7,7 @@ entities: dotted paths to every leaf, arrays of strings adding `path.item = true
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 MAX_KEY_LENGTH = 200
@@ -40,22 +40,37 @@ def js_string(value: Any) -> str:
 
 
 def _traverse(path: str, current: Any, out: list[tuple[str, Any]], seen_item_keys: set[str]) -> None:
-    if path in _SKIPPED:
-        return
-    if current is None or isinstance(current, str | int | float | bool):
-        out.append((path, current))
+    # The leaves of a mapping are handled in its own loop: a call per leaf made this the costliest part of
+    # stitching. Entities come from JSON, so exact types are checked first and subclasses after.
+    if isinstance(current, Mapping):
+        for key, value in current.items():
+            sub = f"{path}.{key}" if path else str(key)
+            if sub in _SKIPPED:
+                continue
+            kind = type(value)
+            if kind is str or kind is int or kind is bool or kind is float or value is None:
+                out.append((sub, value))
+            else:
+                _traverse(sub, value, out, seen_item_keys)
     elif isinstance(current, list):
         for item in current:
-            _traverse(path, item, out, seen_item_keys)
-            if isinstance(item, str):
+            if type(item) is str:
+                out.append((path, item))
                 item_key = f"{path}.{item}"
                 lowered = item_key.lower()
                 if lowered not in seen_item_keys:
                     seen_item_keys.add(lowered)
                     out.append((item_key, True))
-    elif isinstance(current, Mapping):
-        for key, value in current.items():
-            _traverse(f"{path}.{key}" if path else str(key), value, out, seen_item_keys)
+            else:
+                _traverse(path, item, out, seen_item_keys)
+                if isinstance(item, str):
+                    item_key = f"{path}.{item}"
+                    lowered = item_key.lower()
+                    if lowered not in seen_item_keys:
+                        seen_item_keys.add(lowered)
+                        out.append((item_key, True))
+    elif current is None or isinstance(current, str | int | float | bool):
+        out.append((path, current))
 
 
 def search_rows(entity: Mapping[str, Any]) -> list[SearchRow]:
@@ -70,28 +85,28 @@ def search_rows(entity: Mapping[str, Any]) -> list[SearchRow]:
         raw.append(("metadata.namespace", "default"))
     for relation in entity.get("relations") or ():
         raw.append((f"relations.{relation['type']}", relation["targetRef"]))
-    keys = {k for k, _ in raw}
-    lowered = {k.lower() for k in keys}
-    if len(keys) != len(lowered):
-        clashes = sorted({k.lower() for k in keys if sum(1 for o in keys if o.lower() == k.lower()) > 1})
-        raise DuplicateKeyError("entity has duplicate keys that vary only in casing: " +
-                                ", ".join(f"'{c}'" for c in clashes))
-    return list(_rows(raw))
-
-
-def _rows(raw: list[tuple[str, Any]]) -> Iterator[SearchRow]:
+    rows: list[SearchRow] = []
     seen: set[tuple[str, str | None]] = set()
+    keys: dict[str, str] = {}  # raw key -> lower-cased
+    lower = str.lower
     for raw_key, raw_value in raw:
-        key = raw_key.lower()
+        key = keys.get(raw_key)
+        if key is None:
+            key = keys[raw_key] = lower(raw_key)
         if len(key) > MAX_KEY_LENGTH:
             continue
         if raw_value is None:
             row: SearchRow = (key, None, None)
         else:
-            original = js_string(raw_value)
-            value = original.lower()
+            original = raw_value if type(raw_value) is str else js_string(raw_value)
+            value = lower(original)
             row = (key, value, original) if len(value) <= MAX_VALUE_LENGTH else (key, None, None)
-        ident = (row[0], row[1])
+        ident = (key, row[1])
         if ident not in seen:
             seen.add(ident)
-            yield row
+            rows.append(row)
+    if len(keys) != len(set(keys.values())):
+        clashes = sorted({k for k in keys.values() if sum(1 for o in keys.values() if o == k) > 1})
+        raise DuplicateKeyError("entity has duplicate keys that vary only in casing: " +
+                                ", ".join(f"'{c}'" for c in clashes))
+    return rows
