@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 
 from greenroom.plugins.catalog.api.fields import parse_fields, project
 from greenroom.plugins.catalog.api.filters import parse_filters
-from greenroom.plugins.catalog.api.predicates import compile_predicate
+from greenroom.plugins.catalog.api.predicates import compile_predicate, select_entities
 
 
 def test_filter_sets_or_statements_and() -> None:
@@ -37,6 +37,27 @@ def test_predicates_compile_to_parameterized_subqueries() -> None:
     assert params == ["kind", "component", "spec.type", "a", "1", "metadata.name", "we\\_b\\%%"]
     assert compile_predicate({"$any": []})[0] == "1=0"
     assert compile_predicate({"a": {"$exists": False}})[0].startswith("f.id NOT IN")
+
+
+def test_an_equality_every_match_needs_drives_the_selection() -> None:
+    driven = select_entities(parse_filters(["Kind=Component,spec.type=service"]))
+    assert (driven.source, driven.id, driven.count_source) == (
+        "catalog_search d JOIN catalog_final_entities f ON f.id = d.entity", "d.entity", "catalog_search d")
+    assert driven.where.startswith("d.key = ? AND d.value = ? AND ") and "(d.entity IN (SELECT entity" in driven.where
+    assert driven.params == ["kind", "component", "spec.type", "service"]
+    # Found inside $all (a permission's condition combined with the filter), the rest kept whole.
+    nested = select_entities({"$all": [{"$not": {"kind": "user"}}, {"$any": [{"metadata.name": True}]}]})
+    assert nested.id == "d.entity" and nested.params == ["metadata.name", "true", "kind", "user"]
+    assert "NOT (d.entity IN" in nested.where
+    # No test every match needs: the entities table is read as before.
+    for predicate in (None, {"$any": [{"kind": "a"}, {"kind": "b"}]}, {"$not": {"kind": "a"}},
+                      {"kind": {"$in": ["a", "b"]}}, {"$all": []}):
+        plain = select_entities(predicate)
+        assert (plain.source, plain.id) == ("catalog_final_entities f", "f.id"), predicate
+    # Bad input is refused as before, wherever it sits.
+    for bad in ({"kind": "a", "$nope": 1}, {"$all": [{"kind": "a"}, 5]}):
+        with pytest.raises(HTTPException):
+            select_entities(bad)
 
 
 def test_contains_on_relations_and_arrays() -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import base64
 
+import pytest
 from catalog_api_support import names, settle
 from starlette.testclient import TestClient
+
+from greenroom.plugins.catalog.api import listing
 
 API = "/api/catalog"
 
@@ -16,6 +19,16 @@ def test_list_streams_everything_in_id_order(client: TestClient) -> None:
     assert response.headers["content-type"].startswith("application/json")
     got = names(response.json())
     assert len(got) == 10 and got[0].startswith("location:") and "link" not in response.headers
+
+
+@pytest.mark.parametrize("query", [{}, {"filter": "kind=component"}, {"order": "desc:metadata.name"}])
+def test_a_list_streamed_in_small_batches_and_pieces_is_the_same(client: TestClient, query: dict[str, str],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    whole = client.get(f"{API}/entities", params=query).json()
+    monkeypatch.setattr(listing, "BATCH", 3)
+    monkeypatch.setattr(listing, "PIECE", 2)
+    assert client.get(f"{API}/entities", params=query).json() == whole
+    assert len(whole) == {"filter": 4}.get(next(iter(query), ""), 10)
 
 
 def test_list_filters_order_and_fields(client: TestClient) -> None:

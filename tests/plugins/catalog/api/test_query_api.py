@@ -21,6 +21,41 @@ def get(client: TestClient, **params: Any) -> dict[str, Any]:
     return response.json()  # type: ignore[no-any-return]
 
 
+def _undriven(predicate: dict[str, Any]) -> dict[str, Any]:
+    # A double negation means the same and gives the selection no equality to start from.
+    return {"$not": {"$not": predicate}}
+
+
+@pytest.mark.parametrize("predicate", [
+    {"kind": "component"},
+    {"kind": "Component", "spec.type": "service"},
+    {"$all": [{"kind": "component"}, {"$not": {"spec.lifecycle": "production"}}]},
+    {"$all": [{"metadata.namespace": "default"}, {"$any": [{"kind": "group"}, {"kind": "api"}]}]},
+    {"kind": "component", "metadata.tags": {"$exists": True}},
+    {"kind": "nothing"},
+])
+def test_a_driven_selection_finds_what_the_plain_one_finds(client: TestClient, predicate: dict[str, Any]) -> None:
+    for order in (None, "metadata.name,desc"):
+        extra = {"orderField": order} if order else {}
+        driven = client.post(API, json={"query": predicate, "limit": 2, **extra}).json()
+        plain = client.post(API, json={"query": _undriven(predicate), "limit": 2, **extra}).json()
+        assert driven["totalItems"] == plain["totalItems"]
+        assert names(driven["items"]) == names(plain["items"])
+        # Every page, forwards and back, matches too.
+        while "nextCursor" in driven["pageInfo"]:
+            driven = get(client, cursor=driven["pageInfo"]["nextCursor"])
+            plain = get(client, cursor=plain["pageInfo"]["nextCursor"])
+            assert names(driven["items"]) == names(plain["items"])
+        if "prevCursor" in driven["pageInfo"]:
+            back = get(client, cursor=driven["pageInfo"]["prevCursor"])
+            assert names(back["items"]) == names(get(client, cursor=plain["pageInfo"]["prevCursor"])["items"])
+    if all(isinstance(v, str) for v in predicate.values()):  # a filter set the list endpoint can take
+        listed = client.get("/api/catalog/entities",
+                            params={"filter": ",".join(f"{k}={v}" for k, v in predicate.items())}).json()
+        everything = client.post(API, json={"query": _undriven(predicate), "limit": 100}).json()
+        assert names(listed) == names(everything["items"])  # both in id order
+
+
 def test_defaults(client: TestClient) -> None:
     body = get(client)
     assert body["totalItems"] == 10 and len(body["items"]) == 10 and body["pageInfo"] == {}

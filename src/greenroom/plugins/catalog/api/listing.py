@@ -1,7 +1,9 @@
 """The legacy `GET /entities`: every match streamed in batches, or one page with a `Link` to the next.
 
 Streaming concatenates the stored entity bytes batch by batch, so a 50,000-entity dump never holds more than one
-batch in memory and never parses or re-serializes an entity (unless `fields` asks for a projection).
+batch in memory and never parses or re-serializes an entity (unless `fields` asks for a projection). A batch goes
+to the server in pieces of a few hundred entities: handed 15 MB at once, the server copied what the socket could
+not take yet into its own buffer, and a 17 MB list took twice as long to send.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ from sqlalchemy import Engine
 
 from greenroom.plugins.catalog.api.common import decode_cursor, encode_cursor, input_error, run
 from greenroom.plugins.catalog.api.fields import Projection, render
-from greenroom.plugins.catalog.api.predicates import compile_predicate
+from greenroom.plugins.catalog.api.predicates import select_entities
 
-BATCH = 10_000  # rows per query while streaming, as Backstage does
+BATCH = 10000  # rows per query while streaming, as Backstage does
+PIECE = 500  # entities per piece handed to the server while streaming
 
 
 @dataclass
@@ -64,8 +67,9 @@ def next_after(limit: int, offset: int) -> str:
     return encode_cursor({"limit": limit, "offset": offset + limit})
 
 
-def _select(request: ListRequest) -> tuple[str, list[Any], str]:
-    """FROM/WHERE SQL with its parameters, and the ORDER BY for the request's order."""
+def _select(request: ListRequest) -> tuple[str, list[Any], str, str]:
+    """FROM/WHERE SQL with its parameters, the ORDER BY for the request's order, and the id column."""
+    selection = select_entities(request.predicate)
     joins: list[str] = []
     params: list[Any] = []
     order: list[str] = []
@@ -75,18 +79,14 @@ def _select(request: ListRequest) -> tuple[str, list[Any], str]:
                      f"GROUP BY entity) {alias} ON {alias}.entity = f.id")
         params.append(name.lower())
         order.append(f"({alias}.v IS NULL), {alias}.v {'DESC' if descending else 'ASC'}")
-    order.append("f.id ASC")
-    where = ""
-    if request.predicate is not None:
-        sql, found = compile_predicate(request.predicate)
-        where = f" WHERE {sql}"
-        params += found
-    return f"FROM catalog_final_entities f{''.join(joins)}{where}", params, ", ".join(order)
+    order.append(f"{selection.id} ASC")
+    body = f"FROM {selection.source}{''.join(joins)} WHERE {selection.where}"
+    return body, [*params, *selection.params], ", ".join(order), selection.id
 
 
 def fetch_page(engine: Engine, request: ListRequest, limit: int | None, offset: int) -> tuple[list[bytes], bool]:
     """One page of entities, and whether another page follows."""
-    body, params, order = _select(request)
+    body, params, order, _ = _select(request)
     # SQLite needs a LIMIT before an OFFSET; a huge one means none.
     tail = f" LIMIT {int(limit) + 1}" if limit is not None else " LIMIT 1000000000" if offset else ""
     if offset:
@@ -103,11 +103,12 @@ def stream(engine: Engine, request: ListRequest) -> Iterator[bytes]:
     """The JSON array of all matches, in chunks of at most one batch.
 
     The SQL is built (and bad input refused) now, before the response starts."""
-    body, params, order = _select(request)
-    return _chunks(engine, request, body, params, order)
+    body, params, order, id_column = _select(request)
+    return _chunks(engine, request, body, params, order, id_column)
 
 
-def _chunks(engine: Engine, request: ListRequest, body: str, params: list[Any], order: str) -> Iterator[bytes]:
+def _chunks(engine: Engine, request: ListRequest, body: str, params: list[Any], order: str,
+            id_column: str) -> Iterator[bytes]:
     yield b"["
     first = True
     last_id = -1
@@ -119,14 +120,15 @@ def _chunks(engine: Engine, request: ListRequest, body: str, params: list[Any], 
                 rows = run(conn, f"SELECT f.final_entity, f.id {body} ORDER BY {order} "
                                  f"LIMIT {BATCH} OFFSET {offset}", params)
             else:
-                seek = " AND " if " WHERE " in body else " WHERE "
-                rows = run(conn, f"SELECT f.final_entity, f.id {body}{seek}f.id > ? ORDER BY f.id LIMIT {BATCH}",
-                           [*params, last_id])
+                rows = run(conn, f"SELECT f.final_entity, f.id {body} AND {id_column} > ? "
+                                 f"ORDER BY {id_column} LIMIT {BATCH}", [*params, last_id])
         if not rows:
             break
-        chunk = b",".join(render((r[0] for r in rows), request.projection))
-        yield chunk if first else b"," + chunk
-        first = False
+        rendered = render((r[0] for r in rows), request.projection)
+        for start in range(0, len(rendered), PIECE):
+            chunk = b",".join(rendered[start:start + PIECE])
+            yield chunk if first else b"," + chunk
+            first = False
         if len(rows) < BATCH:
             break
         offset += len(rows)

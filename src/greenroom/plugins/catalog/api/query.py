@@ -15,7 +15,8 @@ from sqlalchemy import Connection
 
 from greenroom.plugins.catalog.api.common import decode_cursor, encode_cursor, input_error, like_escape, marks, run
 from greenroom.plugins.catalog.api.fields import projector, render
-from greenroom.plugins.catalog.api.predicates import compile_predicate
+from greenroom.plugins.catalog.api.filters import combine
+from greenroom.plugins.catalog.api.predicates import Selection, select_entities
 from greenroom.plugins.catalog.store.generation import cached
 
 DEFAULT_LIMIT = 200  # npm 4.0.5's DefaultEntitiesCatalog, despite the spec text's 20
@@ -87,44 +88,41 @@ def parse_order_field(value: str) -> tuple[str, bool]:
     return name, order == "desc"
 
 
-def _where(request: QueryRequest) -> tuple[list[str], list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    for predicate in (request.predicate, request.authorization):
-        if predicate is not None:
-            sql, found = compile_predicate(predicate)
-            clauses.append(sql)
-            params += found
+def _where(request: QueryRequest) -> tuple[Selection, list[str], list[Any]]:
+    selection = select_entities(combine(request.predicate, request.authorization))
+    clauses: list[str] = [selection.where]
+    params: list[Any] = list(selection.params)
     term = (request.term or "").strip()
     if term:
         fields = [f.lower() for f in (request.term_fields or [request.order_field or "metadata.uid"])]
-        clauses.append(f"f.id IN (SELECT entity FROM catalog_search WHERE key IN ({marks(len(fields))}) "
+        clauses.append(f"{selection.id} IN (SELECT entity FROM catalog_search WHERE key IN ({marks(len(fields))}) "
                        "AND value LIKE ? ESCAPE '\\')")
         params += [*fields, f"%{like_escape(term.lower())}%"]
-    return clauses, params
+    return selection, clauses, params
 
 
-def _seek(request: QueryRequest, backwards: bool) -> tuple[str, list[Any]]:
-    """Rows after (or, going back, before) the cursor's row in the query's forward order."""
+def _seek(request: QueryRequest, backwards: bool, id_: str) -> tuple[str, list[Any]]:
+    """Rows after (or, going back, before) the cursor's row in the query's forward order (`id_`: the id column)."""
     after = request.after
     assert after is not None
     bigger = ">" if not request.descending else "<"
     smaller = "<" if not request.descending else ">"
     if request.order_field is None:
-        return f"f.id {smaller if backwards else bigger} ?", [after[0]]
+        return f"{id_} {smaller if backwards else bigger} ?", [after[0]]
     value, row_id = after
     if not backwards:
         if value is None:
-            return f"(o.v IS NULL AND f.id {bigger} ?)", [row_id]
-        return f"(o.v IS NULL OR o.v {bigger} ? OR (o.v = ? AND f.id {bigger} ?))", [value, value, row_id]
+            return f"(o.v IS NULL AND {id_} {bigger} ?)", [row_id]
+        return f"(o.v IS NULL OR o.v {bigger} ? OR (o.v = ? AND {id_} {bigger} ?))", [value, value, row_id]
     if value is None:
-        return f"(o.v IS NOT NULL OR f.id {smaller} ?)", [row_id]
-    return f"(o.v IS NOT NULL AND (o.v {smaller} ? OR (o.v = ? AND f.id {smaller} ?)))", [value, value, row_id]
+        return f"(o.v IS NOT NULL OR {id_} {smaller} ?)", [row_id]
+    return f"(o.v IS NOT NULL AND (o.v {smaller} ? OR (o.v = ? AND {id_} {smaller} ?)))", [value, value, row_id]
 
 
 def run_query(conn: Connection, request: QueryRequest, limit: int, offset: int | None) -> bytes:
     """The by-query response body: `{items, totalItems, pageInfo}`, with the stored entity bytes as items."""
-    clauses, params = _where(request)
+    selection, clauses, params = _where(request)
+    id_ = selection.id
     join, join_params = "", []
     if request.order_field:
         join = (" LEFT JOIN (SELECT entity, MIN(value) AS v FROM catalog_search WHERE key = ? GROUP BY entity) o "
@@ -135,30 +133,29 @@ def run_query(conn: Connection, request: QueryRequest, limit: int, offset: int |
         if request.skip_total:
             total = 0
         else:
-            where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-            sql = f"SELECT COUNT(*) FROM catalog_final_entities f{where}"
+            sql = f"SELECT COUNT(*) FROM {selection.count_source} WHERE {' AND '.join(clauses)}"
             total = cached(conn, ("count", sql, orjson.dumps(params).decode()),
                                 lambda: int(run(conn, sql, params)[0][0]))
     backwards = request.previous and request.after is not None
     seek_clauses, seek_params = list(clauses), list(params)
     if request.after is not None:
-        sql, found = _seek(request, backwards)
+        sql, found = _seek(request, backwards, id_)
         seek_clauses.append(sql)
         seek_params += found
     forward_desc = request.descending != backwards
     direction = "DESC" if forward_desc else "ASC"
     if request.order_field:
         nulls = "DESC" if backwards else "ASC"
-        order = f"(o.v IS NULL) {nulls}, o.v {direction}, f.id {direction}"
+        order = f"(o.v IS NULL) {nulls}, o.v {direction}, {id_} {direction}"
         columns = "f.final_entity, f.id, o.v"
     else:
-        order = f"f.id {direction}"
+        order = f"{id_} {direction}"
         columns = "f.final_entity, f.id"
-    where = f" WHERE {' AND '.join(seek_clauses)}" if seek_clauses else ""
+    where = f" WHERE {' AND '.join(seek_clauses)}"
     tail = f" LIMIT {int(limit) + 1}"
     if offset and request.after is None:
         tail += f" OFFSET {int(offset)}"
-    rows = run(conn, f"SELECT {columns} FROM catalog_final_entities f{join}{where} ORDER BY {order}{tail}",
+    rows = run(conn, f"SELECT {columns} FROM {selection.source}{join}{where} ORDER BY {order}{tail}",
                [*join_params, *seek_params]) if limit > 0 else []
     more = len(rows) > limit
     rows = rows[:limit]
