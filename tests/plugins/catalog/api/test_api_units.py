@@ -45,6 +45,9 @@ def test_an_equality_every_match_needs_drives_the_selection() -> None:
         "catalog_search d JOIN catalog_final_entities f ON f.id = d.entity", "d.entity", "catalog_search d")
     assert driven.where.startswith("d.key = ? AND d.value = ? AND ") and "(d.entity IN (SELECT entity" in driven.where
     assert driven.params == ["kind", "component", "spec.type", "service"]
+    # PostgreSQL looks each entity up (see _DRIVEN_POSTGRES); the rest is the same.
+    on_postgres = select_entities(parse_filters(["Kind=Component,spec.type=service"]), "postgresql")
+    assert "LATERAL" in on_postgres.source and on_postgres.where == driven.where
     # Found inside $all (a permission's condition combined with the filter), the rest kept whole.
     nested = select_entities({"$all": [{"$not": {"kind": "user"}}, {"$any": [{"metadata.name": True}]}]})
     assert nested.id == "d.entity" and nested.params == ["metadata.name", "true", "kind", "user"]

@@ -67,9 +67,9 @@ def next_after(limit: int, offset: int) -> str:
     return encode_cursor({"limit": limit, "offset": offset + limit})
 
 
-def _select(request: ListRequest) -> tuple[str, list[Any], str, str]:
+def _select(request: ListRequest, dialect: str) -> tuple[str, list[Any], str, str]:
     """FROM/WHERE SQL with its parameters, the ORDER BY for the request's order, and the id column."""
-    selection = select_entities(request.predicate)
+    selection = select_entities(request.predicate, dialect)
     joins: list[str] = []
     params: list[Any] = []
     order: list[str] = []
@@ -86,7 +86,7 @@ def _select(request: ListRequest) -> tuple[str, list[Any], str, str]:
 
 def fetch_page(engine: Engine, request: ListRequest, limit: int | None, offset: int) -> tuple[list[bytes], bool]:
     """One page of entities, and whether another page follows."""
-    body, params, order, _ = _select(request)
+    body, params, order, _ = _select(request, engine.dialect.name)
     # SQLite needs a LIMIT before an OFFSET; a huge one means none.
     tail = f" LIMIT {int(limit) + 1}" if limit is not None else " LIMIT 1000000000" if offset else ""
     if offset:
@@ -103,7 +103,7 @@ def stream(engine: Engine, request: ListRequest) -> Iterator[bytes]:
     """The JSON array of all matches, in chunks of at most one batch.
 
     The SQL is built (and bad input refused) now, before the response starts."""
-    body, params, order, id_column = _select(request)
+    body, params, order, id_column = _select(request, engine.dialect.name)
     return _chunks(engine, request, body, params, order, id_column)
 
 

@@ -137,10 +137,16 @@ class Selection:
 
 _ENTITIES = "catalog_final_entities f"
 _DRIVEN = "catalog_search d JOIN catalog_final_entities f ON f.id = d.entity"
+# PostgreSQL, seeing the ids of both tables in order, merges them from the start of the entities table: for a
+# page of components that read the 14,000 rows that come before the first one (25 ms instead of 0.4). A subquery
+# it may not pull up (OFFSET 0) makes it look each entity up by id.
+_DRIVEN_POSTGRES = ("catalog_search d CROSS JOIN LATERAL (SELECT id, final_entity FROM catalog_final_entities "
+                    "WHERE id = d.entity OFFSET 0) f")
 
 
-def select_entities(predicate: Any) -> Selection:
-    """The selection of `predicate` (None: every entity); bad predicates raise InputError as in `compile`."""
+def select_entities(predicate: Any, dialect: str = "sqlite") -> Selection:
+    """The selection of `predicate` (None: every entity) for the database `dialect`; bad predicates raise
+    InputError as in `compile`."""
     if predicate is None:
         return Selection(_ENTITIES, "1=1")
     found = _driver(predicate)
@@ -152,7 +158,8 @@ def select_entities(predicate: Any) -> Selection:
     if rest is not None:
         sql, more = compile_predicate(rest, column="d.entity")
         where, params = f"{where} AND {sql}", [*params, *more]
-    return Selection(_DRIVEN, where, params, "d.entity", "catalog_search d")
+    source = _DRIVEN_POSTGRES if dialect == "postgresql" else _DRIVEN
+    return Selection(source, where, params, "d.entity", "catalog_search d")
 
 
 def _driver(predicate: Any) -> tuple[tuple[str, str], Any] | None:

@@ -88,8 +88,8 @@ def parse_order_field(value: str) -> tuple[str, bool]:
     return name, order == "desc"
 
 
-def _where(request: QueryRequest) -> tuple[Selection, list[str], list[Any]]:
-    selection = select_entities(combine(request.predicate, request.authorization))
+def _where(request: QueryRequest, dialect: str) -> tuple[Selection, list[str], list[Any]]:
+    selection = select_entities(combine(request.predicate, request.authorization), dialect)
     clauses: list[str] = [selection.where]
     params: list[Any] = list(selection.params)
     term = (request.term or "").strip()
@@ -121,7 +121,7 @@ def _seek(request: QueryRequest, backwards: bool, id_: str) -> tuple[str, list[A
 
 def run_query(conn: Connection, request: QueryRequest, limit: int, offset: int | None) -> bytes:
     """The by-query response body: `{items, totalItems, pageInfo}`, with the stored entity bytes as items."""
-    selection, clauses, params = _where(request)
+    selection, clauses, params = _where(request, conn.dialect.name)
     id_ = selection.id
     join, join_params = "", []
     if request.order_field:
