@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from pages_support import ALICE, XSS, Factory, html, row_names, sign_in, start
 from starlette.testclient import TestClient
+
+from greenroom.plugins.catalog.pages import listing
 
 MANY = "\n---\n".join(
     f"apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {{name: svc-{i:02d}}}\n"
@@ -50,6 +53,19 @@ def test_filters_by_each_facet(client: TestClient) -> None:
     page = html(client, "/catalog?kind=api")
     assert '<option value="API" selected>' in page
     assert "1 entity match the filters" in page
+
+
+def test_filters_tested_per_entry_or_collected_first_give_the_same_pages(client: TestClient,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    urls = ["/catalog?kind=api&kind=resource", "/catalog?kind=component&lifecycle=production&dir=desc",
+            "/catalog?tag=java", "/catalog?owner=group:default/team-b&sort=type", "/catalog?q=serv&kind=component",
+            "/catalog?kind=component&size=1&page=3", "/catalog?kind=component&type=website&sort=lifecycle"]
+    pages = {}
+    for walk in (0, 10**9):  # always collected first; always tested per entry
+        monkeypatch.setattr(listing, "PROBE_WALK", walk)
+        pages[walk] = [row_names(html(client, url)) for url in urls]
+    assert pages[0] == pages[10**9]
+    assert all(pages[0][:5]), pages[0]
 
 
 def test_text_filter_matches_name_title_and_description(client: TestClient) -> None:

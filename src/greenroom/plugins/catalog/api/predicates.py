@@ -29,10 +29,14 @@ def _text(value: Any) -> str:
 
 
 class Compiler:
-    """Builds one SQL condition and its parameters (`?` marks) from a predicate."""
+    """Builds one SQL condition and its parameters (`?` marks) from a predicate.
 
-    def __init__(self, column: str) -> None:
+    `correlated` tests values with `EXISTS` on the (key, value, entity) index for each row instead of an
+    `IN` list collected first: cheaper when only a few rows are looked at (a page walked in sort order)."""
+
+    def __init__(self, column: str, correlated: bool = False) -> None:
         self.column = column
+        self.correlated = correlated
         self.params: list[Any] = []
 
     def compile(self, predicate: Any) -> str:
@@ -65,6 +69,9 @@ class Compiler:
         self.params.append(key.lower())
         self.params.extend(params)
         where = "key = ?" + (f" AND {condition}" if condition else "")
+        if self.correlated and condition:  # without a value test the index could not seek to the entity
+            return f"{'NOT ' if negate else ''}EXISTS (SELECT 1 FROM catalog_search WHERE {where} " \
+                   f"AND entity = {self.column})"
         return f"{self.column} {'NOT IN' if negate else 'IN'} (SELECT entity FROM catalog_search WHERE {where})"
 
     def _field(self, key: str, value: Any) -> str:
@@ -112,9 +119,10 @@ class Compiler:
         return " AND ".join(self._field(f"{key}.{k}", v) for k, v in item.items())
 
 
-def compile_predicate(predicate: Any, column: str = "f.id") -> tuple[str, list[Any]]:
-    """SQL (with `?` marks) selecting the entities whose row id in `column` satisfies `predicate`."""
-    compiler = Compiler(column)
+def compile_predicate(predicate: Any, column: str = "f.id", correlated: bool = False) -> tuple[str, list[Any]]:
+    """SQL (with `?` marks) selecting the entities whose row id in `column` satisfies `predicate` (see
+    `Compiler` for `correlated`)."""
+    compiler = Compiler(column, correlated)
     sql = compiler.compile(predicate)
     return sql, compiler.params
 

@@ -153,31 +153,42 @@ class Result:
     pages: int
 
 
-def _conditions(predicate: dict[str, Any] | None, term: str) -> tuple[list[str], list[Any]]:
-    """SQL conditions on `f.id` for the filters and the text search, as the API's by-query builds them."""
+def _conditions(predicate: dict[str, Any] | None, term: str, column: str = "f.id",
+                correlated: bool = False) -> tuple[list[str], list[Any]]:
+    """SQL conditions on `column` for the filters and the text search, as the API's by-query builds them."""
     clauses: list[str] = []
     params: list[Any] = []
     if predicate is not None:
-        sql, found = compile_predicate(predicate)
+        sql, found = compile_predicate(predicate, column, correlated)
         clauses.append(sql)
         params += found
     if term:
-        clauses.append(f"f.id IN (SELECT entity FROM catalog_search WHERE key IN ({marks(len(TEXT_FIELDS))}) "
+        clauses.append(f"{column} IN (SELECT entity FROM catalog_search WHERE key IN ({marks(len(TEXT_FIELDS))}) "
                        "AND value LIKE ? ESCAPE '\\')")
         params += [*TEXT_FIELDS, f"%{like_escape(term.lower())}%"]
     return clauses, params
 
 
-def _page(conn: Connection, query: IndexQuery, clauses: list[str], params: list[Any]) -> list[bytes]:
+# Walking the sort index past about this many entries to fill a page, a filter is tested per entry with a lookup
+# in the search index; beyond it the filter's matches are collected first (a page of components sorted by name,
+# 45% of the catalog, took 1 ms instead of 10 at 50,000 entities; a filter matching 50 of them, 13 ms instead
+# of 36 the other way round).
+PROBE_WALK = 5000
+
+
+def _page(conn: Connection, query: IndexQuery, predicate: dict[str, Any] | None, total: int,
+          everything: int) -> list[bytes]:
     """The page's stored entities, walking the search index in sort order.
 
     The API's by-query joins a per-entity MIN() of the sort field, which aggregates every row of the catalog
     before the LIMIT applies; here the (key, value, entity) index is read in order and stops after one page.
     The sort fields are single-valued, so each entity has one row; entities without the field come last,
-    as in the API."""
+    as in the API. The filters are tested on the index entry, before the entity is read."""
     key = SORTS[query.sort].lower()
     direction = "DESC" if query.descending else "ASC"
     offset = (query.page - 1) * query.size
+    walk = (offset + query.size) * everything // max(total, 1)
+    clauses, params = _conditions(predicate, query.q, "o.entity", correlated=walk <= PROBE_WALK)
     extra = "".join(f" AND {c}" for c in clauses)
     rows = run(conn, "SELECT f.final_entity FROM catalog_search o JOIN catalog_final_entities f ON f.id = o.entity "
                      f"WHERE o.key = ?{extra} ORDER BY o.value {direction}, o.entity {direction} "
@@ -185,8 +196,9 @@ def _page(conn: Connection, query: IndexQuery, clauses: list[str], params: list[
     if len(rows) == query.size:
         return [blob(r[0]) for r in rows]
     having = offset + len(rows) if rows else int(run(
-        conn, f"SELECT COUNT(*) FROM catalog_search o JOIN catalog_final_entities f ON f.id = o.entity "
-              f"WHERE o.key = ?{extra}", [key, *params])[0][0])
+        conn, f"SELECT COUNT(*) FROM catalog_search o WHERE o.key = ?{extra}", [key, *params])[0][0])
+    clauses, params = _conditions(predicate, query.q)
+    extra = "".join(f" AND {c}" for c in clauses)
     rest = run(conn, "SELECT f.final_entity FROM catalog_final_entities f WHERE f.id NOT IN "
                      f"(SELECT entity FROM catalog_search WHERE key = ?){extra} ORDER BY f.id {direction} "
                      f"LIMIT {query.size - len(rows)} OFFSET {max(0, offset - having)}", [key, *params])
@@ -202,7 +214,10 @@ def fetch(engine: Engine, query: IndexQuery, predicate: dict[str, Any] | None) -
         # changes with the catalog's generation, so it is cached under it (exact, and shared by every viewer).
         total = cached(conn, ("pages:count", where, orjson.dumps(params)), lambda: int(
             run(conn, f"SELECT COUNT(*) FROM catalog_final_entities f{where}", params)[0][0]))
-        entities = [orjson.loads(data) for data in _page(conn, query, clauses, params)] if total else []
+        everything = total if not where else cached(conn, ("pages:count", "", b"[]"), lambda: int(
+            run(conn, "SELECT COUNT(*) FROM catalog_final_entities f")[0][0]))
+        entities = ([orjson.loads(data) for data in _page(conn, query, predicate, total, everything)]
+                    if total else [])
     return Result([_row(e) for e in entities], total, max(1, -(-total // query.size)))
 
 
