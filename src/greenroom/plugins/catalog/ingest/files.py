@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import glob
 import os
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,10 +30,17 @@ Signature = tuple[int, int, int, int, int]
 
 @dataclass(frozen=True, slots=True)
 class _Memo:
-    """What a file gave on its last read: its signature then, and each entity's ref and digest."""
+    """What a file gave on its last read: its signature then, each entity's ref, and their digests as raw
+    SHA-1 bytes one after the other (for 100,000 entities, 2 MB instead of 9 MB of hex strings)."""
 
     signature: Signature
-    entities: tuple[tuple[str, str], ...]
+    refs: tuple[str, ...]
+    digests: bytes
+
+    def entities(self) -> Iterator[tuple[str, str]]:
+        """Each entity's ref and hex digest."""
+        for index, ref in enumerate(self.refs):
+            yield ref, self.digests[index * 20:index * 20 + 20].hex()
 
 
 def signature(path: str) -> Signature | None:
@@ -106,7 +113,7 @@ class FileReader:
                 if memo is not None and memo.signature == signatures[path]:
                     memos[path] = memo
                     spec = LocationSpec("file", path)
-                    for ref, digest in memo.entities:
+                    for ref, digest in memo.entities():
                         sink.add_unchanged(spec, ref, digest)
                 else:
                     self._emit(next(parsed), optional, emit)
@@ -128,7 +135,9 @@ class FileReader:
         for source in parse_many(paths, self.roots, self.limits, self.max_entities, emit.prepare):
             sig = signatures.get(source.path)
             if sig is not None and source.error is None and all(isinstance(e, Prepared) for e in source.entities):
-                memos[source.path] = _Memo(sig, tuple((e.ref, e.blob_digest()) for e in source.entities))
+                prepared = [e for e in source.entities if isinstance(e, Prepared)]
+                memos[source.path] = _Memo(sig, tuple(e.ref for e in prepared),
+                                           b"".join(bytes.fromhex(e.blob_digest()) for e in prepared))
             yield source
 
     def _emit(self, source: ParsedSource, optional: bool, emit: Emitter) -> None:
