@@ -17,12 +17,7 @@ from typing import Any
 
 from greenroom.plugins.catalog.ingest.parsing import ParsedSource, is_allowed, parse_many, parse_source
 from greenroom.plugins.catalog.model import YamlLimits
-from greenroom.plugins.catalog.processing.types import (
-    Emitter,
-    LocationSpec,
-    Prepared,
-    ProcessingError,
-)
+from greenroom.plugins.catalog.processing.types import Emitter, LocationSpec, Prepared, ProcessingError
 
 _GLOB_CHARS = set("*?[")
 Signature = tuple[int, int, int, int, int]
