@@ -349,3 +349,58 @@ def test_entities_read_from_files_are_stored_processed_by_the_read(portal_factor
     assert {"type": "ownedBy", "targetRef": "group:default/team-a"} in component["relations"]
     group = final(service, "group:default/team-a")
     assert group is not None and {"type": "ownerOf", "targetRef": "component:default/checkout"} in group["relations"]
+
+
+class _Tagging:
+    """A parallel-safe processor that records, in this process, which entities it was given."""
+
+    name = "Tagging"
+    parallel_safe = True
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def post_process(self, entity: dict[str, Any], location: Any, emit: Any) -> dict[str, Any]:
+        if entity.get("kind") != "Location":  # the location is read on each of its turns
+            self.seen.append(str(entity.get("metadata", {}).get("name")))
+        entity.setdefault("metadata", {}).setdefault("labels", {})["tagged"] = "yes"
+        return entity
+
+
+def _make_all_due(service: CatalogService) -> None:
+    with service.database.engine.begin() as conn:
+        conn.execute(text("UPDATE catalog_refresh_state SET next_update_at = 0"))
+
+
+def test_entities_unchanged_since_parallel_safe_processing_are_not_processed_again(portal_factory: Factory,
+                                                                                   tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text(BASIC)
+    client = portal(portal_factory, processingInterval={"minutes": 10}, allowedFileRoots=[str(tmp_path)])
+    service = settle(client)
+    tagging = _Tagging()
+    service.orchestrator.processors.append(tagging)
+    with service._loop_lock:
+        service.add_location("file", str(tmp_path / "c.yaml"))
+        while service.processing.process_due():
+            pass
+        read = list(tagging.seen)
+        assert sorted(read) == ["checkout", "checkout-api", "shop", "team-a"]  # processed where they were read
+        # Every turn comes round (as each interval does): the location reads its file again, but its entities,
+        # unchanged, keep their results without being processed again.
+        tagging.seen.clear()
+        _make_all_due(service)
+        while service.processing.process_due():
+            pass
+        assert tagging.seen == []
+        # A refresh asks for processing whatever the entity's state, and a changed entity is processed.
+        refresh_entities(service.database.engine, ["component:default/checkout"])
+        (tmp_path / "c.yaml").write_text(BASIC.replace("Takes the money", "Takes more money"))
+        _make_all_due(service)
+        while service.processing.process_due():
+            pass
+        # The changed file is read whole (its entities processed there), and the refreshed entity takes its turn.
+        assert sorted(tagging.seen) == ["checkout", "checkout", "checkout-api", "shop", "team-a"]
+    service.run_until_idle(60)
+    component = final(service, "component:default/checkout")
+    assert component is not None and component["metadata"]["description"] == "Takes more money"
+    assert component["metadata"]["labels"] == {"tagged": "yes"}

@@ -199,10 +199,12 @@ class ChildSink:
     time, each chunk in its own transaction; keeps what the location's final write needs."""
 
     def __init__(self, engine: Engine, processed_until: float,
-                 request: Callable[[Connection, set[str]], None] = request_stitch) -> None:
+                 request: Callable[[Connection, set[str]], None] = request_stitch,
+                 processed: Callable[[str, str], None] | None = None) -> None:
         self.engine = engine
         self.processed_until = processed_until
         self.request = request
+        self.on_processed = processed  # told (ref, unprocessed hash) of each entity stored with its result
         self.locations: dict[str, str] = {}  # ref -> key of the source that gave it, in reading order
         self.kept: list[str] = []
         self.written: set[str] = set()  # refs inserted or changed
@@ -263,6 +265,10 @@ class ChildSink:
         self.kept.extend(same)
         self.conflicts.extend(conflicts)
         self.processed += len(results)
+        if self.on_processed is not None:
+            for ref, (prepared, _) in self._batch.items():
+                if prepared.result is not None:
+                    self.on_processed(ref, prepared.blob_digest())
         for ref in set(unchanged) - set(same):
             location = unchanged[ref][0]
             self._stale[location.key] = location

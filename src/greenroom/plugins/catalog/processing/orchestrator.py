@@ -178,6 +178,12 @@ class Orchestrator:
                                                   f"location ({entity.get('kind')!r} from {origin.key}); "
                                                   "see catalog.rules")
 
+    def pure(self, entity: Mapping[str, Any], outcome: ProcessOutcome) -> bool:
+        """True when processing `entity` again gives `outcome` again: every processor is parallel-safe and the
+        entity reads nothing from elsewhere (not a location, no placeholders, no emitted entities)."""
+        return (self.eager() and entity.get("kind") != "Location" and not outcome.children
+                and not _may_hold_placeholders(entity))
+
     def eager(self) -> bool:
         """True when read entities may be processed where they are read: every processor says it is safe.
 
