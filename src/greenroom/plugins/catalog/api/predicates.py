@@ -140,7 +140,11 @@ class Selection:
     where: str
     params: list[Any] = field(default_factory=list)
     id: str = "f.id"
-    count_source: str = "catalog_final_entities f"  # enough to count the matches (no entity bytes)
+
+    @property
+    def count_source(self) -> str:
+        """A FROM clause enough to count the matches: a driven selection needs no entity rows."""
+        return "catalog_search d" if self.id == "d.entity" else _ENTITIES
 
 
 _ENTITIES = "catalog_final_entities f"
@@ -167,7 +171,7 @@ def select_entities(predicate: Any, dialect: str = "sqlite") -> Selection:
         sql, more = compile_predicate(rest, column="d.entity")
         where, params = f"{where} AND {sql}", [*params, *more]
     source = _DRIVEN_POSTGRES if dialect == "postgresql" else _DRIVEN
-    return Selection(source, where, params, "d.entity", "catalog_search d")
+    return Selection(source, where, params, "d.entity")
 
 
 def _driver(predicate: Any) -> tuple[tuple[str, str], Any] | None:

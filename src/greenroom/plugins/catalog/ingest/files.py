@@ -99,13 +99,12 @@ class FileReader:
         last = self._memos.get(origin.key, {})
         memos: dict[str, _Memo] = {}
         signatures = {path: signature(path) for path in paths}
-        fresh = [p for p in paths
-                 if signatures[p] is None or getattr(last.get(p), "signature", None) != signatures[p]]
-        parsed = self._parse(fresh, signatures, memos, emit)
+        same = {p: m for p in paths if (m := last.get(p)) is not None and m.signature == signatures[p]}
+        parsed = self._parse([p for p in paths if p not in same], signatures, memos, emit)
         try:
             for path in paths:
-                memo = last.get(path)
-                if memo is not None and memo.signature == signatures[path]:
+                memo = same.get(path)
+                if memo is not None:
                     memos[path] = memo
                     spec = LocationSpec("file", path)
                     for ref, digest in memo.entities():

@@ -71,11 +71,30 @@ def store_results(conn: Connection, rows: Sequence[tuple[int, str, Result]], fre
     return stitch
 
 
+StoredState = tuple[int, str | None, str, str | None]  # id, location key, unprocessed hash, source errors
+
+
+def stored_states(conn: Connection, refs: Sequence[str]) -> dict[str, StoredState]:
+    """What the store holds of each of `refs` that it has."""
+    found: dict[str, StoredState] = {}
+    for part in chunks(refs):
+        for row in execute_raw(conn, "SELECT entity_ref, id, location_key, unprocessed_hash, source_errors FROM "
+                                     f"catalog_refresh_state WHERE entity_ref IN ({in_clause(conn, len(part))})", part):
+            found[row[0]] = (row[1], row[2], row[3], row[4])
+    return found
+
+
+def stored_as(state: StoredState, key: str | None, digest: str) -> bool:
+    """True when the stored entity is the one `key` gives, as `digest` says, with no source error to clear."""
+    return state[2] == digest and state[1] == key and state[3] is None
+
+
 def upsert_unprocessed(conn: Connection, items: Sequence[tuple[str, dict[str, Any] | bytes, str | None]],
                        results: Mapping[str, Result] | None = None, processed_until: float = 0.0,
-                       written: set[str] | None = None) -> tuple[list[str], set[str], list[ProcessingError]]:
-    """Store what a source says about entities (each given as a dictionary or already serialized), making
-    changed ones due for processing at once.
+                       written: set[str] | None = None, digests: Mapping[str, str] | None = None,
+                       ) -> tuple[list[str], set[str], list[ProcessingError]]:
+    """Store what a source says about entities (each given as a dictionary or already serialized, with its
+    SHA-1 in `digests` when it is known), making changed ones due for processing at once.
 
     An entity with a processing result in `results` is stored with that result instead, and is next due at
     `processed_until`. The first location to claim an entity keeps it: a claim from another location key is
@@ -84,19 +103,15 @@ def upsert_unprocessed(conn: Connection, items: Sequence[tuple[str, dict[str, An
     """
     now = time.time()
     results = results or {}
-    existing: dict[str, tuple[int, str | None, str, str | None]] = {}
-    refs = [i[0] for i in items]
-    for part in chunks(refs):
-        for row in execute_raw(conn, "SELECT entity_ref, id, location_key, unprocessed_hash, source_errors FROM "
-                                     f"catalog_refresh_state WHERE entity_ref IN ({in_clause(conn, len(part))})", part):
-            existing[row[0]] = (row[1], row[2], row[3], row[4])
+    existing = stored_states(conn, [i[0] for i in items])
+    digests = digests or {}
     pending = _Pending(results, written)
     stitch: set[str] = set()
     kept: list[str] = []
     conflicts: list[ProcessingError] = []
     for ref, entity, key in items:
         blob = entity if isinstance(entity, bytes) else orjson.dumps(entity)
-        digest = sha1(blob)
+        digest = digests.get(ref) or sha1(blob)
         found = existing.get(ref)
         due = processed_until if ref in results else 0.0
         if found is None:
@@ -106,7 +121,7 @@ def upsert_unprocessed(conn: Connection, items: Sequence[tuple[str, dict[str, An
             conflicts.append(ProcessingError("ConflictError", f"entity {ref} from {key} is already provided "
                              f"by {found[1]}; the first location keeps it"))
             continue
-        elif found[2] != digest or found[1] != key or found[3] is not None:
+        elif not stored_as(found, key, digest):
             pending.updates.append((blob, digest, key, due, now, found[0]))
             pending.refs.append(ref)
             pending.ids[ref] = found[0]
@@ -250,10 +265,12 @@ class ChildSink:
             return
         items = [(ref, p.blob, key) for ref, (p, key) in self._batch.items()]
         results = {ref: p.result for ref, (p, _) in self._batch.items() if p.result is not None}
+        digests = {ref: p.blob_digest() for ref, (p, _) in self._batch.items()}
         unchanged = dict(self._unchanged)
 
         def write(conn: Connection) -> tuple[list[str], list[ProcessingError], list[str]]:
-            kept, stitch, conflicts = upsert_unprocessed(conn, items, results, self.processed_until, self.written)
+            kept, stitch, conflicts = upsert_unprocessed(conn, items, results, self.processed_until, self.written,
+                                                         digests)
             # Asked for in the same transaction: were it left to the location's final write, a failure there
             # would leave these entities stored, processed, and never stitched. Nobody stitches during the
             # read (the loop is busy reading), so no entity is stitched twice for this.
@@ -266,9 +283,8 @@ class ChildSink:
         self.conflicts.extend(conflicts)
         self.processed += len(results)
         if self.on_processed is not None:
-            for ref, (prepared, _) in self._batch.items():
-                if prepared.result is not None:
-                    self.on_processed(ref, prepared.blob_digest())
+            for ref in results:
+                self.on_processed(ref, digests[ref])
         for ref in set(unchanged) - set(same):
             location = unchanged[ref][0]
             self._stale[location.key] = location
@@ -288,12 +304,6 @@ class ChildSink:
 
 def still_stored(conn: Connection, unchanged: Mapping[str, tuple[LocationSpec, str]]) -> list[str]:
     """The refs of `unchanged` stored as they were given: same digest, same source, no source error."""
-    same: list[str] = []
-    for part in chunks(list(unchanged)):
-        for ref, key, digest, source_errors in execute_raw(
-                conn, "SELECT entity_ref, location_key, unprocessed_hash, source_errors FROM catalog_refresh_state "
-                      f"WHERE entity_ref IN ({in_clause(conn, len(part))})", part):
-            location, given = unchanged[ref]
-            if key == location.key and digest == given and source_errors is None:
-                same.append(ref)
-    return same
+    states = stored_states(conn, list(unchanged))
+    return [ref for ref, (location, digest) in unchanged.items()
+            if ref in states and stored_as(states[ref], location.key, digest)]
