@@ -23,6 +23,7 @@ from typing import Any
 
 from greenroom.memory import release_free_memory
 from greenroom.plugins.catalog.model import YamlLimits, load_yaml_documents
+from greenroom.plugins.catalog.model.yaml_loader import load_mappings_fast
 from greenroom.plugins.catalog.processing.types import LocationSpec
 
 Prepare = Callable[[LocationSpec, dict[str, Any]], Any]
@@ -68,15 +69,18 @@ def is_allowed(path: str, roots: Sequence[Path], real_dirs: dict[str, str] | Non
 
 def parse_source(path: str, data: bytes, limits: YamlLimits, max_entities: int) -> ParsedSource:
     """The entities of one file's bytes; the first YAML problem or too many entities is the file's error."""
-    result = load_yaml_documents(data, source=path, limits=limits)
-    if result.errors:
-        first = result.errors[0]
-        where = f" at line {first.line}" if first.line else ""
-        return ParsedSource(path, error=("InputError", f"{path}{where}: {first.message}"))
-    if len(result.documents) > max_entities:
-        return ParsedSource(path, error=("InputError", f"{path} holds {len(result.documents)} entities, more than "
+    entities = load_mappings_fast(data, limits=limits)
+    if entities is None:
+        result = load_yaml_documents(data, source=path, limits=limits)
+        if result.errors:
+            first = result.errors[0]
+            where = f" at line {first.line}" if first.line else ""
+            return ParsedSource(path, error=("InputError", f"{path}{where}: {first.message}"))
+        entities = [doc.data for doc in result.documents if isinstance(doc.data, dict)]
+    if len(entities) > max_entities:
+        return ParsedSource(path, error=("InputError", f"{path} holds {len(entities)} entities, more than "
                                                        f"the limit of {max_entities}"))
-    return ParsedSource(path, [doc.data for doc in result.documents if isinstance(doc.data, dict)])
+    return ParsedSource(path, entities)
 
 
 def read_source(path: str, roots: Sequence[Path], limits: YamlLimits, max_entities: int,

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from .yaml_builder import BuiltDocument, DocumentBuilder, YamlDocumentError, build_document
+from .yaml_fast import fast_documents
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -24,6 +25,7 @@ __all__ = [
     "YamlLimits",
     "YamlLoadError",
     "YamlLoadResult",
+    "load_mappings_fast",
     "load_single_yaml_document",
     "load_yaml_documents",
 ]
@@ -152,6 +154,21 @@ def load_yaml_documents(
     finally:
         parser.dispose()
     return YamlLoadResult(documents, errors)
+
+
+def load_mappings_fast(content: str | bytes, *, limits: YamlLimits | None = None) -> list[dict[str, Any]] | None:
+    """The documents of a stream, when it is a plain one of mappings that a native parser reads faster; None
+    means ``load_yaml_documents`` must read it (see ``yaml_fast``). Gives no lines, so for reading, not for
+    reporting."""
+    limits = limits or YamlLimits()
+    try:
+        text = _decode(content, limits)
+    except YamlDocumentError:
+        return None
+    # Without aliases a node takes at least a character: only a longer text could pass the node limit.
+    if len(text) >= limits.max_nodes:
+        return None
+    return fast_documents(text, limits.max_depth)
 
 
 def _finish(
