@@ -110,8 +110,11 @@ def startup(ctx: PluginContext) -> None:
 @hookimpl
 def shutdown(ctx: PluginContext) -> None:
     state = _state.pop(id(ctx.core), None)
-    if state is not None and state.service is not None and state.service.stitch_worker is not None:
+    if state is None or state.service is None:
+        return
+    if state.service.stitch_worker is not None:
         state.service.stitch_worker.stop()
+    state.service.list_snapshots.close()
 
 
 def _connect_extensions(ctx: PluginContext, service: CatalogService) -> None:

@@ -82,6 +82,9 @@ class CatalogConfig(StrictModel):
         True, description="Stitch large imports in a helper process so they use a second core (ignored on "
                           "one-core machines and in-memory SQLite).")
     stitchWorkerThreshold: int = Field(2000, ge=1, description="Queued stitches that start the helper process.")
+    listCacheMegabytes: int = Field(
+        512, ge=0, description="Disk space for whole lists (`GET /entities` without paging) kept per catalog "
+                               "generation and sent again from there; 0 turns this off.")
     limits: Limits = Limits()
 
     @model_validator(mode="after")

@@ -15,6 +15,7 @@ import orjson
 
 from greenroom import ServiceRef
 from greenroom.db import Database
+from greenroom.plugins.catalog.api.snapshots import ListSnapshots
 from greenroom.plugins.catalog.config import CatalogConfig
 from greenroom.plugins.catalog.processing.engine import ProcessingEngine
 from greenroom.plugins.catalog.processing.orchestrator import Orchestrator, location_entity
@@ -77,6 +78,7 @@ class CatalogService:
         self.stitcher = stitcher
         self.providers: dict[str, EntityProviderConnection] = {}
         self.stitch_worker: StitchWorker | None = None
+        self.list_snapshots = ListSnapshots(config.listCacheMegabytes * 1024 * 1024)
         # One processing loop per process: a second caller waits for the running pass instead of racing it.
         self._loop_lock = threading.Lock()
         # Set by the plugin: connects other plugins' processors, readers, kinds and providers. It runs before the

@@ -60,12 +60,13 @@ def add_entity_routes(router: APIRouter, get: Callable[[], CatalogService], auth
     def list_entities(request: Request, filter: Filter = None, fields: Fields = None,
                       order: Annotated[list[str] | None, Query()] = None, limit: Limit = None,
                       offset: Offset = None, after: Annotated[str | None, Query(min_length=1)] = None) -> Response:
+        chosen = parse_fields(fields)
         spec = listing.ListRequest(combine(parse_filters(filter or []), authz.filter(request)),
-                                   listing.parse_order(order or []),
-                                   projector(parse_fields(fields)))
-        engine = get().database.engine
+                                   listing.parse_order(order or []), projector(chosen), chosen)
+        service = get()
+        engine = service.database.engine
         if limit is None and offset is None and after is None:
-            return StreamingResponse(listing.stream(engine, spec), media_type=JSON)
+            return StreamingResponse(listing.stream_kept(engine, spec, service.list_snapshots), media_type=JSON)
         size, start = listing.parse_after(after, limit, offset)
         items, more = listing.fetch_page(engine, spec, size, start)
         headers = {}

@@ -17,6 +17,8 @@ from sqlalchemy import Engine
 from greenroom.plugins.catalog.api.common import decode_cursor, encode_cursor, input_error, run
 from greenroom.plugins.catalog.api.fields import Projection, render
 from greenroom.plugins.catalog.api.predicates import select_entities
+from greenroom.plugins.catalog.api.snapshots import ListSnapshots
+from greenroom.plugins.catalog.store.generation import generation
 
 BATCH = 10000  # rows per query while streaming, as Backstage does
 PIECE = 500  # entities per piece handed to the server while streaming
@@ -29,6 +31,7 @@ class ListRequest:
     predicate: dict[str, Any] | None
     order: list[tuple[str, bool]]  # (field, descending)
     projection: Projection | None
+    fields: list[str] | None = None  # what `projection` keeps, for telling requests apart
 
 
 def parse_order(values: Sequence[str]) -> list[tuple[str, bool]]:
@@ -105,6 +108,26 @@ def stream(engine: Engine, request: ListRequest) -> Iterator[bytes]:
     The SQL is built (and bad input refused) now, before the response starts."""
     body, params, order, id_column = _select(request, engine.dialect.name)
     return _chunks(engine, request, body, params, order, id_column)
+
+
+def stream_kept(engine: Engine, request: ListRequest, snapshots: ListSnapshots) -> Iterator[bytes]:
+    """`stream`, sent from the list kept for this request in the current generation when there is one, and kept
+    for the next identical request when there is not (see `snapshots`)."""
+    chunks = stream(engine, request)
+    if not snapshots.enabled:
+        return chunks
+    key = snapshots.key(request.predicate, request.order, request.fields)
+    with engine.connect() as conn:
+        now = generation(conn)
+    kept = snapshots.cached(key, now)
+    if kept is not None:
+        return kept
+
+    def current() -> int:
+        with engine.connect() as conn:
+            return generation(conn)
+
+    return snapshots.record(key, now, chunks, current)
 
 
 def _chunks(engine: Engine, request: ListRequest, body: str, params: list[Any], order: str,
