@@ -150,9 +150,10 @@ def compute_relations(
                 default_namespace=self_ref.namespace,
             )
             for rel in (Relation(self_ref, rule.forward, target), Relation(target, rule.reverse, self_ref)):
-                key = (rel.source.key, rel.type, rel.target.key)
-                if unique and key in seen:
-                    continue
-                seen.add(key)
+                if unique:  # the keys lower-case three strings each: only worth it when asked for
+                    key = (rel.source.key, rel.type, rel.target.key)
+                    if key in seen:
+                        continue
+                    seen.add(key)
                 out.append(rel)
     return out

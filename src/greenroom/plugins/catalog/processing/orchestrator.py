@@ -131,8 +131,13 @@ class Orchestrator:
             post = getattr(processor, "post_process", None)
             if post is not None:
                 entity = post(entity, own, emit)
+        # Each ref stands in two relations (and the entity's own in all): stringified once each.
+        texts: dict[int, str] = {}
         for relation in compute_relations(entity):
-            emit.relation(str(relation.source), relation.type, str(relation.target))
+            source, target = relation.source, relation.target
+            source_text = texts.get(id(source)) or texts.setdefault(id(source), str(source))
+            target_text = texts.get(id(target)) or texts.setdefault(id(target), str(target))
+            emit.relation(source_text, relation.type, target_text)
         self._check_rules(ref, entity, emit)
         return entity
 
@@ -223,7 +228,7 @@ class ChildPreparer:
             return None
         blob = orjson.dumps(entity)
         digest = hashlib.sha1(blob).hexdigest()
-        if not self.eager or entity.get("kind") == "Location" or _may_hold_placeholders(entity):
+        if not self.eager or entity.get("kind") == "Location" or _blob_may_hold_placeholders(blob):
             return Prepared(ref, blob, None, digest)
         # What the loop would process: the stored bytes decoded, not the parser's objects.
         outcome = self.orchestrator.process(orjson.loads(blob))
@@ -248,7 +253,10 @@ def _sort_ref_lists(entity: dict[str, Any]) -> None:
 
 def _may_hold_placeholders(entity: Mapping[str, Any]) -> bool:
     # Serializing is far cheaper than walking the tree, and almost no entity holds a placeholder.
-    blob = orjson.dumps(entity)
+    return _blob_may_hold_placeholders(orjson.dumps(entity))
+
+
+def _blob_may_hold_placeholders(blob: bytes) -> bool:
     return b'"$text"' in blob or b'"$json"' in blob or b'"$yaml"' in blob
 
 

@@ -23,6 +23,7 @@ from greenroom.plugins.catalog.store.stitcher import Stitcher
 
 log = logging.getLogger("greenroom.plugin.catalog.stitch_worker")
 IDLE_EXIT_SECONDS = 10.0
+HELPER_BATCH = 2500  # larger than the loop's own batches (stitcher.BATCH): the helper only stitches
 URL_VARIABLE = "GREENROOM_STITCH_DATABASE_URL"  # the environment, not argv: a password must not show in `ps`
 # Runs stitch_process.py by path without the working directory on sys.path (see stitch_process's docstring).
 _RUN_SCRIPT = ("import runpy, sys; sys.path[:] = [p for p in sys.path if p]; "
@@ -59,7 +60,7 @@ def run(url: str, stop: threading.Event) -> None:
     try:
         while not stop.is_set():
             try:
-                done = stitcher.stitch_pending(1000)
+                done = stitcher.stitch_pending(HELPER_BATCH)
             except Exception:
                 log.exception("stitching failed; retrying")
                 done = 0

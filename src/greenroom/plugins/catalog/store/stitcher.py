@@ -30,6 +30,10 @@ from greenroom.plugins.catalog.store.search import DuplicateKeyError, search_row
 REJECTED_URL = "https://backstage.io/annotation-rejected-for-security-reasons"
 _URL_ANNOTATIONS = ("backstage.io/view-url", "backstage.io/edit-url", "backstage.io/source-location")
 CLAIM_SECONDS = 60.0
+# Entities per stitch transaction. Each commit writes every index page it touched to the log, and the search
+# index is touched all over: at 50,000 entities, batches of 500 (helper 1,000) spent half the stitching time
+# rewriting the same pages; 1,500 (helper 2,500) took a third off stitching for about 30 MB more at the peak.
+BATCH = 1500
 
 
 def _etag(entity: dict[str, Any]) -> str:
@@ -86,7 +90,7 @@ class Stitcher:
                            [now + CLAIM_SECONDS, now])
         return [(r[0], float(r[1])) for r in rows]
 
-    def stitch_pending(self, limit: int = 500) -> int:
+    def stitch_pending(self, limit: int = BATCH) -> int:
         """Stitch one batch from the queue; returns how many entities it looked at."""
         with self.engine.begin() as conn:
             claimed = self.claim(conn, limit)
