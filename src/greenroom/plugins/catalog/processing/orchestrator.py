@@ -134,10 +134,10 @@ class Orchestrator:
         # Each ref stands in two relations (and the entity's own in all): stringified once each.
         texts: dict[int, str] = {}
         for relation in compute_relations(entity):
-            source, target = relation.source, relation.target
-            source_text = texts.get(id(source)) or texts.setdefault(id(source), str(source))
-            target_text = texts.get(id(target)) or texts.setdefault(id(target), str(target))
-            emit.relation(source_text, relation.type, target_text)
+            start, end = relation.source, relation.target
+            start_text = texts.get(id(start)) or texts.setdefault(id(start), str(start))
+            end_text = texts.get(id(end)) or texts.setdefault(id(end), str(end))
+            emit.relation(start_text, relation.type, end_text)
         self._check_rules(ref, entity, emit)
         return entity
 
