@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -27,6 +26,9 @@ from greenroom.plugins.auth.config import (
     OktaProviderConfig,
 )
 from greenroom.plugins.auth.resolvers import Profile
+
+if TYPE_CHECKING:
+    from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 TITLES = {"oidc": "OpenID Connect", "github": "GitHub", "gitlab": "GitLab", "microsoft": "Microsoft",
           "okta": "Okta", "guest": "Guest"}
@@ -97,6 +99,9 @@ class Provider:
         return "openid profile email"
 
     def client(self, redirect_uri: str) -> AsyncOAuth2Client:
+        # Imported on first sign-in: its OAuth client takes a tenth of a second to import, on every start.
+        from authlib.integrations.httpx_client import AsyncOAuth2Client
+
         return AsyncOAuth2Client(client_id=self.config.clientId, client_secret=self.config.clientSecret,
                                  scope=self.scope(), redirect_uri=redirect_uri, code_challenge_method="S256",
                                  timeout=15)
@@ -172,3 +177,4 @@ class Provider:
         username = user.get("login") or user.get("username")
         return Profile(self.id, email=email, username=username, user_id=str(user.get("id", "")),
                        display_name=str(user.get("name") or username or ""), raw=user)
+
