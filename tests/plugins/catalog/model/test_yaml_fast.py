@@ -153,3 +153,13 @@ def test_a_file_read_either_way_gives_the_same_entities() -> None:
     assert slow.entities == [{**fast.entities[0], "number": 1}]
     too_many = parse_source("/c/a.yaml", b"a: x\n---\nb: y\n---\nc: z\n", YamlLimits(), 2)
     assert too_many.error == ("InputError", "/c/a.yaml holds 3 entities, more than the limit of 2")
+
+
+@pytest.mark.parametrize("text", [
+    "a: b: c\n", "a: 'x\n", 'a: "x\n', "a: [b\n", "a: {b\n", "a: b\n  c: d\n", " a: 1\nb: 2\n", "a:\n  b: 1\n c: 2\n",
+    "a: b #c\n#d\n  e\n", "- a\nb: c\n", "a: @b\n", "a: `b\n", "? [a]\n: b\n", "a: 'b'c\n", 'a: "b"c\n',
+    "a:\n  - b\n  c\n", "x:\n    - a\n  - b\n", "a: %x\n", "a: x\n  # c\n  y\n", '"a\nb": 1\n',
+])
+def test_what_the_exact_builder_refuses_never_passes_the_fast_path(text: str) -> None:
+    assert load_yaml_documents(text).errors
+    assert load_mappings_fast(text) is None
