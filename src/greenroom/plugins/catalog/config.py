@@ -83,8 +83,8 @@ class CatalogConfig(StrictModel):
                           "one-core machines and in-memory SQLite).")
     stitchWorkerThreshold: int = Field(2000, ge=1, description="Queued stitches that start the helper process.")
     listCacheMegabytes: int = Field(
-        512, ge=0, description="Disk space for whole lists (`GET /entities` without paging) kept per catalog "
-                               "generation and sent again from there; 0 turns this off.")
+        512, ge=0, description="Disk space for whole lists (`GET /entities` without paging) asked for again "
+                               "in a catalog generation, kept and sent again from there; 0 turns this off.")
     limits: Limits = Limits()
 
     @model_validator(mode="after")

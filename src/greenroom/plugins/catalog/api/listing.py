@@ -112,7 +112,7 @@ def stream(engine: Engine, request: ListRequest) -> Iterator[bytes]:
 
 def stream_kept(engine: Engine, request: ListRequest, snapshots: ListSnapshots) -> Iterator[bytes]:
     """`stream`, sent from the list kept for this request in the current generation when there is one, and kept
-    for the next identical request when there is not (see `snapshots`)."""
+    for the next identical requests when this one is the second (see `snapshots`)."""
     chunks = stream(engine, request)
     if not snapshots.enabled:
         return chunks
@@ -122,6 +122,8 @@ def stream_kept(engine: Engine, request: ListRequest, snapshots: ListSnapshots) 
     kept = snapshots.cached(key, now)
     if kept is not None:
         return kept
+    if not snapshots.asked_before(key, now):
+        return chunks  # asked for once so far: not worth writing yet
 
     def current() -> int:
         with engine.connect() as conn:

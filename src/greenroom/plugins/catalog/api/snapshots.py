@@ -1,9 +1,10 @@
 """Whole lists kept as files for the catalog generation they were read in, and sent again from there.
 
 Clients that sync the catalog ask for the same unpaged list over and over (`GET /entities`, or one kind of
-them): tens of megabytes that only change when the catalog does. The first answer in a generation is streamed
-from the database as always and written to a file meanwhile; later identical requests in the same generation
-are sent from that file, which costs the server a read from the page cache instead of the queries.
+them): tens of megabytes that only change when the catalog does. A list asked for a second time in a generation
+is streamed from the database as always and written to a file meanwhile; later identical requests in the same
+generation are sent from that file, which costs the server a read from the page cache instead of the queries.
+A list asked for once per generation (a catalog that changes all the time) is never written.
 
 A file is kept only when the generation was the same before the first batch and after the last, so it never
 mixes two states of the catalog; the key holds the whole predicate, the caller's permission conditions
@@ -19,6 +20,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ from typing import Any
 import orjson
 
 READ_BYTES = 512 * 1024  # per piece handed to the server, as listing.PIECE does for streamed entities
+ASKED_KEYS = 1024  # lists remembered as asked for once
 
 
 class ListSnapshots:
@@ -35,6 +38,7 @@ class ListSnapshots:
         self.max_bytes = max_bytes
         self._folder: Path | None = None
         self._lock = threading.Lock()
+        self._asked: OrderedDict[str, int] = OrderedDict()  # key -> the generation it was first asked for in
 
     @property
     def enabled(self) -> bool:
@@ -56,6 +60,17 @@ class ListSnapshots:
             return None
         os.utime(path)  # most recently used: evicted last
         return _pieces(handle)
+
+    def asked_before(self, key: str, generation: int) -> bool:
+        """True when `key` was asked for earlier in `generation`; remembers this request otherwise."""
+        with self._lock:
+            if self._asked.get(key) == generation:
+                return True
+            self._asked[key] = generation
+            self._asked.move_to_end(key)
+            while len(self._asked) > ASKED_KEYS:
+                self._asked.popitem(last=False)
+            return False
 
     def record(self, key: str, generation: int, chunks: Iterator[bytes],
                current: Callable[[], int]) -> Iterator[bytes]:
