@@ -66,7 +66,8 @@ def add_entity_routes(router: APIRouter, get: Callable[[], CatalogService], auth
         service = get()
         engine = service.database.engine
         if limit is None and offset is None and after is None:
-            return StreamingResponse(listing.stream_kept(engine, spec, service.list_snapshots), media_type=JSON)
+            return StreamingResponse(listing.stream_kept(engine, spec, service.list_snapshots,
+                                                         service.generation), media_type=JSON)
         size, start = listing.parse_after(after, limit, offset)
         items, more = listing.fetch_page(engine, spec, size, start)
         headers = {}

@@ -8,7 +8,7 @@ not take yet into its own buffer, and a 17 MB list took twice as long to send.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,6 @@ from greenroom.plugins.catalog.api.common import decode_cursor, encode_cursor, i
 from greenroom.plugins.catalog.api.fields import Projection, render
 from greenroom.plugins.catalog.api.predicates import select_entities
 from greenroom.plugins.catalog.api.snapshots import ListSnapshots
-from greenroom.plugins.catalog.store.generation import generation
 
 BATCH = 10000  # rows per query while streaming, as Backstage does
 PIECE = 500  # entities per piece handed to the server while streaming
@@ -110,26 +109,21 @@ def stream(engine: Engine, request: ListRequest) -> Iterator[bytes]:
     return _chunks(engine, request, body, params, order, id_column)
 
 
-def stream_kept(engine: Engine, request: ListRequest, snapshots: ListSnapshots) -> Iterator[bytes]:
-    """`stream`, sent from the list kept for this request in the current generation when there is one, and kept
-    for the next identical requests when this one is the second (see `snapshots`)."""
+def stream_kept(engine: Engine, request: ListRequest, snapshots: ListSnapshots,
+                generation: Callable[[], int]) -> Iterator[bytes]:
+    """`stream`, sent from the list kept for this request in the current `generation()` when there is one, and
+    kept for the next identical requests when this one is the second (see `snapshots`)."""
     chunks = stream(engine, request)
     if not snapshots.enabled:
         return chunks
     key = snapshots.key(request.predicate, request.order, request.fields)
-    with engine.connect() as conn:
-        now = generation(conn)
+    now = generation()
     kept = snapshots.cached(key, now)
     if kept is not None:
         return kept
     if not snapshots.asked_before(key, now):
         return chunks  # asked for once so far: not worth writing yet
-
-    def current() -> int:
-        with engine.connect() as conn:
-            return generation(conn)
-
-    return snapshots.record(key, now, chunks, current)
+    return snapshots.record(key, now, chunks, generation)
 
 
 def _chunks(engine: Engine, request: ListRequest, body: str, params: list[Any], order: str,

@@ -52,9 +52,8 @@ def fast_documents(text: str, max_depth: int) -> list[dict[str, Any]] | None:
         return None
     if ("&" in text or "*" in text or "!" in text) and _NODE_PROPERTY.search(text):
         return None
-    markers = _MARKER.findall(text)
-    first = _MARKER.search(text)
-    before = text if first is None else text[:first.start()]
+    markers = [m.start() for m in _MARKER.finditer(text)]
+    before = text[:markers[0]] if markers else text
     expected = len(markers) + (1 if _CONTENT.search(before) else 0)
     try:
         loaded = yaml_rs.loads(text, parse_datetime=False)
