@@ -98,6 +98,8 @@ def startup(ctx: PluginContext) -> None:
     if config.stitchWorker and (os.cpu_count() or 1) > 1 and not in_memory:
         service.stitch_worker = StitchWorker(url, config.stitchWorkerThreshold)
     service.connect_extensions = lambda: _connect_extensions(ctx, service)
+    if service.entity_cache.feed is not None:
+        service.entity_cache.feed.start()
     _state.setdefault(id(ctx.core), _State()).service = service
     ctx.provide(CATALOG_SERVICE, service)
     ctx.permissions.register_checker(RESOURCE, ctx.plugin.id, checker(engine))
@@ -115,6 +117,8 @@ def shutdown(ctx: PluginContext) -> None:
     if state.service.stitch_worker is not None:
         state.service.stitch_worker.stop()
     state.service.list_snapshots.close()
+    if state.service.entity_cache.feed is not None:
+        state.service.entity_cache.feed.stop()
 
 
 def _connect_extensions(ctx: PluginContext, service: CatalogService) -> None:

@@ -15,6 +15,7 @@ import orjson
 
 from greenroom import ServiceRef
 from greenroom.db import Database
+from greenroom.plugins.catalog.api.entity_cache import EntityCache
 from greenroom.plugins.catalog.api.snapshots import ListSnapshots
 from greenroom.plugins.catalog.config import CatalogConfig
 from greenroom.plugins.catalog.processing.engine import ProcessingEngine
@@ -22,6 +23,7 @@ from greenroom.plugins.catalog.processing.orchestrator import Orchestrator, loca
 from greenroom.plugins.catalog.processing.providers import EntityProviderConnection, delete_orphans
 from greenroom.plugins.catalog.processing.types import LocationSpec
 from greenroom.plugins.catalog.store.bulk import execute_raw, refresh_statistics
+from greenroom.plugins.catalog.store.change_feed import feed_for
 from greenroom.plugins.catalog.store.generation import generation
 from greenroom.plugins.catalog.store.stitch_worker import StitchWorker, backlog, queue_length
 from greenroom.plugins.catalog.store.stitcher import Stitcher
@@ -79,6 +81,8 @@ class CatalogService:
         self.providers: dict[str, EntityProviderConnection] = {}
         self.stitch_worker: StitchWorker | None = None
         self.list_snapshots = ListSnapshots(config.listCacheMegabytes * 1024 * 1024)
+        self.entity_cache = EntityCache(feed_for(database) if config.entityCacheMegabytes else None,
+                                        config.entityCacheMegabytes * 1024 * 1024)
         # One processing loop per process: a second caller waits for the running pass instead of racing it.
         self._loop_lock = threading.Lock()
         # Set by the plugin: connects other plugins' processors, readers, kinds and providers. It runs before the

@@ -26,6 +26,12 @@ def by_ref(conn: Connection, ref: str) -> bytes | None:
     return blob(rows[0][0]) if rows else None
 
 
+def read_by_ref(engine: Engine, ref: str) -> bytes | None:
+    """`by_ref` on a connection of its own."""
+    with engine.connect() as conn:
+        return by_ref(conn, ref)
+
+
 def by_uid(conn: Connection, uid: str) -> bytes | None:
     """The stored entity with this `metadata.uid`."""
     rows = run(conn, "SELECT final_entity FROM catalog_final_entities WHERE entity_id = ?", [uid])

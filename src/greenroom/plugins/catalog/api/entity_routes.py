@@ -118,7 +118,7 @@ def add_entity_routes(router: APIRouter, get: Callable[[], CatalogService], auth
     # and they are the hottest calls of the API (every entity page asks by name).
     @router.get("/entities/by-uid/{uid}", response_class=Response, summary="Get an entity by uid")
     async def get_by_uid(request: Request, uid: str) -> Response:
-        engine = get().database.engine
+        engine = get().database.reader
         with engine.connect() as conn:
             found = entities.by_uid(conn, uid)
         predicate = authz.filter(request)
@@ -141,10 +141,10 @@ def add_entity_routes(router: APIRouter, get: Callable[[], CatalogService], auth
         return Response(status_code=204)
 
     def by_name(request: Request, kind: str, namespace: str, name: str) -> Response:
-        engine = get().database.engine
+        service = get()
+        engine = service.database.reader
         ref = entities.name_ref(kind, namespace, name)
-        with engine.connect() as conn:
-            found = entities.by_ref(conn, ref)
+        found = service.entity_cache.get(ref, lambda: entities.read_by_ref(engine, ref))
         predicate = authz.filter(request)
         if found is None or (predicate is not None and not entity_matches(engine, ref, predicate)):
             not_found(f"No entity named '{name}' found, with kind '{kind}' in namespace '{namespace}'")

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine
 
 from greenroom.plugins.catalog.store.bulk import execute_raw
+from greenroom.plugins.catalog.store.change_feed import announce
 
 T = TypeVar("T")
 
@@ -27,8 +28,9 @@ def generation(conn: Connection) -> int:
 
 def bump(conn: Connection) -> None:
     """Move the generation on; call inside the transaction that changes stitched entities, at its end so the
-    row lock is held briefly."""
+    row lock is held briefly. On PostgreSQL every replica's change feed hears of it once it commits."""
     execute_raw(conn, "UPDATE catalog_generation SET value = value + 1 WHERE id = 1")
+    announce(conn)
 
 
 class GenerationCache:
