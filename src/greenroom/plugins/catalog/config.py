@@ -86,8 +86,9 @@ class CatalogConfig(StrictModel):
         512, ge=0, description="Disk space for whole lists (`GET /entities` without paging) asked for again "
                                "in a catalog generation, kept and sent again from there; 0 turns this off.")
     entityCacheMegabytes: int = Field(
-        128, ge=0, description="Memory for entities kept by ref for `GET /entities/by-name` on PostgreSQL, valid "
-                              "until any replica changes the catalog (LISTEN/NOTIFY); 0 turns this off.")
+        128, ge=0, description="Memory for entities kept by ref for `GET /entities/by-name`, valid until any "
+                              "replica changes the catalog (PostgreSQL's LISTEN/NOTIFY, SQLite's data_version); "
+                              "0 turns this off.")
     limits: Limits = Limits()
 
     @model_validator(mode="after")

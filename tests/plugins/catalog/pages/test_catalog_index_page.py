@@ -59,13 +59,14 @@ def test_filters_tested_per_entry_or_collected_first_give_the_same_pages(client:
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     urls = ["/catalog?kind=api&kind=resource", "/catalog?kind=component&lifecycle=production&dir=desc",
             "/catalog?tag=java", "/catalog?owner=group:default/team-b&sort=type", "/catalog?q=serv&kind=component",
-            "/catalog?kind=component&size=1&page=3", "/catalog?kind=component&type=website&sort=lifecycle"]
+            "/catalog?kind=component&size=1&page=3", "/catalog?kind=component&type=website&sort=lifecycle",
+            "/catalog?q=shop", "/catalog?q=E&sort=type&dir=desc", "/catalog?q=e&sort=lifecycle", "/catalog?q=10%25"]
     pages = {}
     for walk in (0, 10**9):  # always collected first; always tested per entry
         monkeypatch.setattr(listing, "PROBE_WALK", walk)
         pages[walk] = [row_names(html(client, url)) for url in urls]
     assert pages[0] == pages[10**9]
-    assert all(pages[0][:5]), pages[0]
+    assert all(pages[0][:5]) and all(pages[0][7:10]), pages[0]
 
 
 def test_text_filter_matches_name_title_and_description(client: TestClient) -> None:

@@ -163,8 +163,11 @@ def _conditions(predicate: dict[str, Any] | None, term: str, column: str = "f.id
         clauses.append(sql)
         params += found
     if term:
-        clauses.append(f"{column} IN (SELECT entity FROM catalog_search WHERE key IN ({marks(len(TEXT_FIELDS))}) "
-                       "AND value LIKE ? ESCAPE '\\')")
+        # A substring test cannot seek in the (key, value) index: collecting every match scans the text fields
+        # of the whole catalog, while a page walked in order only needs the few entities it meets looked at.
+        matches = f"key IN ({marks(len(TEXT_FIELDS))}) AND value LIKE ? ESCAPE '\\'"
+        clauses.append(f"EXISTS (SELECT 1 FROM catalog_search WHERE entity = {column} AND {matches})" if correlated
+                       else f"{column} IN (SELECT entity FROM catalog_search WHERE {matches})")
         params += [*TEXT_FIELDS, f"%{like_escape(term.lower())}%"]
     return clauses, params
 
