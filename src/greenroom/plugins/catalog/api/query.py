@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection
 
+from greenroom.plugins.catalog.api import ordered
 from greenroom.plugins.catalog.api.common import decode_cursor, encode_cursor, input_error, like_escape, marks, run
 from greenroom.plugins.catalog.api.fields import projector, render
 from greenroom.plugins.catalog.api.filters import combine
@@ -94,11 +95,32 @@ def _where(request: QueryRequest, dialect: str) -> tuple[Selection, list[str], l
     params: list[Any] = list(selection.params)
     term = (request.term or "").strip()
     if term:
-        fields = [f.lower() for f in (request.term_fields or [request.order_field or "metadata.uid"])]
+        fields = _text_fields(request)
         clauses.append(f"{selection.id} IN (SELECT entity FROM catalog_search WHERE key IN ({marks(len(fields))}) "
                        "AND value LIKE ? ESCAPE '\\')")
         params += [*fields, f"%{like_escape(term.lower())}%"]
     return selection, clauses, params
+
+
+def _walk(conn: Connection, request: QueryRequest, total: int, clauses: list[str], params: list[Any],
+          selection: Selection) -> ordered.Walk | None:
+    """The index walk for an ordered page, or None when the sort field has several values in some entity."""
+    key = (request.order_field or "").lower()
+    if not ordered.WALK or not ordered.single_valued(conn, key):
+        return None
+    if not total:  # not counted for this request: the walk still wants to know how rare matches are
+        sql = f"SELECT COUNT(*) FROM {selection.count_source} WHERE {' AND '.join(clauses)}"
+        total = cached(conn, ("count", sql, orjson.dumps(params).decode()), lambda: int(run(conn, sql, params)[0][0]))
+    everything = cached(conn, ("count", "all"), lambda: int(run(conn, "SELECT COUNT(*) FROM catalog_final_entities")
+                                                           [0][0]))
+    term = (request.term or "").strip()
+    text = (_text_fields(request), f"%{like_escape(term.lower())}%") if term else None
+    return ordered.Walk(conn, key, combine(request.predicate, request.authorization), text, request.descending,
+                        total, everything)
+
+
+def _text_fields(request: QueryRequest) -> list[str]:
+    return [f.lower() for f in (request.term_fields or [request.order_field or "metadata.uid"])]
 
 
 def _seek(request: QueryRequest, backwards: bool, id_: str) -> tuple[str, list[Any]]:
@@ -155,8 +177,13 @@ def run_query(conn: Connection, request: QueryRequest, limit: int, offset: int |
     tail = f" LIMIT {int(limit) + 1}"
     if offset and request.after is None:
         tail += f" OFFSET {int(offset)}"
-    rows = run(conn, f"SELECT {columns} FROM {selection.source}{join}{where} ORDER BY {order}{tail}",
-               [*join_params, *seek_params]) if limit > 0 else []
+    skip = int(offset or 0) if request.after is None else 0
+    walk = _walk(conn, request, total, clauses, params, selection) if limit > 0 and request.order_field else None
+    if walk is not None:
+        rows = walk.page(request.after, backwards, int(limit) + 1, skip)
+    else:
+        rows = run(conn, f"SELECT {columns} FROM {selection.source}{join}{where} ORDER BY {order}{tail}",
+                   [*join_params, *seek_params]) if limit > 0 else []
     more = len(rows) > limit
     rows = rows[:limit]
     if backwards:
