@@ -33,7 +33,7 @@ from greenroom.config import (
 )
 from greenroom.context import CoreServices, PluginContext, ServiceRegistry
 from greenroom.db import Database
-from greenroom.memory import tune_allocator
+from greenroom.memory import freeze_startup_heap, tune_allocator
 from greenroom.migrate import upgrade_all
 from greenroom.registry import LoadedPlugin, PluginError, discover, each, is_awaitable, plugin_manager, select
 from greenroom.services.audit import AuditService
@@ -65,6 +65,7 @@ def app_from_environment() -> FastAPI:
 
     files = [Path(f) for f in os.environ.get(CONFIG_FILES_VARIABLE, "").split(os.pathsep) if f]
     app = create_app(files)
+    app.state.portal.freeze_heap = True
     logging_config = app.state.portal.config.backend.logging
     configure_logging(logging_config.level, logging_config.format)
     return app
@@ -86,6 +87,8 @@ class Portal:
     templates: Templates
     slots: Slots = field(default_factory=Slots)
     migrations: list[tuple[str, Path]] = field(default_factory=list)
+    #: Set by `greenroom serve`: once started, the heap is frozen (see `memory.freeze_startup_heap`).
+    freeze_heap: bool = False
 
 
 def create_app(config_files: Iterable[Path] | None = None, *, env: Mapping[str, str] | None = None,
@@ -252,6 +255,8 @@ def _lifespan(portal: Portal) -> Any:
                 if is_awaitable(result):
                     await result
             await core.scheduler.start()
+            if portal.freeze_heap:
+                freeze_startup_heap()
             log.info("started", extra={"plugins": ",".join(order), "version": __version__})
             yield
         finally:

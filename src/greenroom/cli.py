@@ -97,6 +97,7 @@ def serve(config_files: tuple[Path, ...], host: str | None, port: int | None, wo
 
     app = build_app(config_files)
     portal = app.state.portal
+    portal.freeze_heap = True
     config = portal.config
     configure_logging(config.backend.logging.level, config.backend.logging.format)
     count = workers or config.backend.workers

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import threading
 from typing import Any
 
@@ -60,3 +61,15 @@ def release_free_memory() -> None:
     libc = _glibc()
     if libc:
         libc.malloc_trim(0)
+
+
+def freeze_startup_heap() -> None:
+    """Keep what a started server holds (modules, classes, compiled validators and templates) out of the
+    garbage collector's full passes, which otherwise walk all of it every few requests.
+
+    A full pass over a started portal took 45-85 ms (pydantic's compiled validators are costly to walk): a
+    catalog index page that takes 16 ms took 90 ms every tenth request. Frozen objects are still freed when
+    their last reference goes; only a reference cycle among them would stay. For servers only: a test process
+    that builds many portals would keep each one's cycles."""
+    gc.collect()
+    gc.freeze()

@@ -132,13 +132,15 @@ def _submit(pool: ProcessPoolExecutor, chunk: Sequence[str], roots: Sequence[Pat
             max_entities: int, prepare: bool, first: bool) -> Future[list[ParsedSource]]:
     # The first submit to a new pool forks the helpers. Frozen, the objects that exist then are left alone by
     # the helpers' garbage collector, which would otherwise write to every one of them and so copy the heap of
-    # this process into each helper.
+    # this process into each helper. A server froze its heap once started (memory.freeze_startup_heap): that
+    # stays, so this process's full collections keep skipping it.
+    thaw = first and not gc.get_freeze_count()
     if first:
         gc.freeze()
     try:
         return pool.submit(_read_chunk, chunk, roots, limits, max_entities, prepare)
     finally:
-        if first:
+        if thaw:
             gc.unfreeze()
 
 
