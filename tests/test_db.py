@@ -3,6 +3,8 @@ while idle replaced without the caller noticing."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 
@@ -39,3 +41,27 @@ def test_a_connection_that_died_while_idle_is_replaced(database: Database, monke
         assert conn.execute(text("SELECT 1")).scalar() == 1
         assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
     database.dispose()
+
+
+def test_a_bulk_writes_cache_grows_with_the_database_within_bounds() -> None:
+    from greenroom.db import SQLITE_BULK_CACHE_KIB, bulk_cache_kib
+
+    least, most = SQLITE_BULK_CACHE_KIB
+    assert bulk_cache_kib(0, 4096) == least
+    assert least < bulk_cache_kib(100_000, 4096) < most  # a 400 MB file
+    assert bulk_cache_kib(10**7, 4096) == most
+
+
+def test_a_bulk_write_takes_its_cache_and_gives_it_back(tmp_path: Path) -> None:
+    from greenroom.db import SQLITE_BULK_CACHE_KIB, SQLITE_CACHE_KIB, bulk_cache
+
+    database = Database(DatabaseConfig(url=f"sqlite:///{tmp_path / 'bulk.db'}"))
+    try:
+        with database.engine.connect() as conn:
+            def cache() -> int:
+                return int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+            with bulk_cache(conn):
+                assert cache() == -SQLITE_BULK_CACHE_KIB[0]  # a new, small file
+            assert cache() == SQLITE_CACHE_KIB
+    finally:
+        database.dispose()
