@@ -18,8 +18,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from greenroom.plugins.catalog.api.common import marks, run
-from greenroom.plugins.catalog.api.predicates import compile_predicate
+from greenroom.plugins.catalog.api.common import run
+from greenroom.plugins.catalog.api.predicates import entity_conditions
 from greenroom.plugins.catalog.store.generation import cached
 
 # Set to False to order every query the aggregate way (the tests compare both).
@@ -45,6 +45,8 @@ class Walk:
 
     def __init__(self, conn: Connection, key: str, predicate: dict[str, Any] | None,
                  text: tuple[list[str], str] | None, descending: bool, matches: int, everything: int) -> None:
+        # `text`: the search keys and the term of a full-text filter; `matches`: how many entities the query
+        # selects, and `everything`: how many there are, to guess how far the walk must go.
         self.conn = conn
         self.key = key
         self.predicate = predicate
@@ -54,18 +56,8 @@ class Walk:
         self.everything = everything
 
     def conditions(self, column: str, correlated: bool) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if self.predicate is not None:
-            sql, found = compile_predicate(self.predicate, column, correlated)
-            clauses.append(sql)
-            params += found
-        if self.text is not None:
-            fields, pattern = self.text
-            matches = f"key IN ({marks(len(fields))}) AND value LIKE ? ESCAPE '\\'"
-            clauses.append(f"EXISTS (SELECT 1 FROM catalog_search WHERE entity = {column} AND {matches})"
-                           if correlated else f"{column} IN (SELECT entity FROM catalog_search WHERE {matches})")
-            params += [*fields, pattern]
+        fields, term = self.text if self.text is not None else ([], None)
+        clauses, params = entity_conditions(column, self.predicate, fields, term, correlated)
         return "".join(f" AND {c}" for c in clauses), params
 
     def page(self, after: list[Any] | None, backwards: bool, wanted: int, offset: int) -> list[Row]:

@@ -156,6 +156,28 @@ _DRIVEN_POSTGRES = ("catalog_search d CROSS JOIN LATERAL (SELECT id, final_entit
                     "WHERE id = d.entity OFFSET 0) f")
 
 
+def entity_conditions(column: str, predicate: Any, fields: list[str], term: str | None,
+                      correlated: bool = False) -> tuple[list[str], list[Any]]:
+    """SQL conditions (with `?` marks) on the entity id `column`: `predicate` (None: no condition) and, for a
+    non-empty `term`, a case-insensitive substring match in one of the search keys `fields` (lower-cased).
+
+    `correlated` looks each row's values up with `EXISTS` (cheap for the few rows of a page walked in order);
+    otherwise each condition's matches are collected first. A substring cannot seek in the (key, value)
+    index, so collecting the text matches reads those fields of the whole catalog."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if predicate is not None:
+        sql, found = compile_predicate(predicate, column, correlated)
+        clauses.append(sql)
+        params += found
+    if term:
+        matches = f"key IN ({marks(len(fields))}) AND value LIKE ? ESCAPE '\\'"
+        clauses.append(f"EXISTS (SELECT 1 FROM catalog_search WHERE entity = {column} AND {matches})" if correlated
+                       else f"{column} IN (SELECT entity FROM catalog_search WHERE {matches})")
+        params += [*fields, f"%{like_escape(term.lower())}%"]
+    return clauses, params
+
+
 def select_entities(predicate: Any, dialect: str = "sqlite") -> Selection:
     """The selection of `predicate` (None: every entity) for the database `dialect`; bad predicates raise
     InputError as in `compile`."""

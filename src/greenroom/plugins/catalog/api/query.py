@@ -14,10 +14,10 @@ import orjson
 from sqlalchemy import Connection
 
 from greenroom.plugins.catalog.api import ordered
-from greenroom.plugins.catalog.api.common import decode_cursor, encode_cursor, input_error, like_escape, marks, run
+from greenroom.plugins.catalog.api.common import decode_cursor, encode_cursor, input_error, run
 from greenroom.plugins.catalog.api.fields import projector, render
 from greenroom.plugins.catalog.api.filters import combine
-from greenroom.plugins.catalog.api.predicates import Selection, select_entities
+from greenroom.plugins.catalog.api.predicates import Selection, entity_conditions, select_entities
 from greenroom.plugins.catalog.store.generation import cached
 
 DEFAULT_LIMIT = 200  # npm 4.0.5's DefaultEntitiesCatalog, despite the spec text's 20
@@ -93,13 +93,8 @@ def _where(request: QueryRequest, dialect: str) -> tuple[Selection, list[str], l
     selection = select_entities(combine(request.predicate, request.authorization), dialect)
     clauses: list[str] = [selection.where]
     params: list[Any] = list(selection.params)
-    term = (request.term or "").strip()
-    if term:
-        fields = _text_fields(request)
-        clauses.append(f"{selection.id} IN (SELECT entity FROM catalog_search WHERE key IN ({marks(len(fields))}) "
-                       "AND value LIKE ? ESCAPE '\\')")
-        params += [*fields, f"%{like_escape(term.lower())}%"]
-    return selection, clauses, params
+    more, found = entity_conditions(selection.id, None, _text_fields(request), (request.term or "").strip())
+    return selection, [*clauses, *more], [*params, *found]
 
 
 def _walk(conn: Connection, request: QueryRequest, total: int, clauses: list[str], params: list[Any],
@@ -114,7 +109,7 @@ def _walk(conn: Connection, request: QueryRequest, total: int, clauses: list[str
     everything = cached(conn, ("count", "all"), lambda: int(run(conn, "SELECT COUNT(*) FROM catalog_final_entities")
                                                            [0][0]))
     term = (request.term or "").strip()
-    text = (_text_fields(request), f"%{like_escape(term.lower())}%") if term else None
+    text = (_text_fields(request), term) if term else None
     return ordered.Walk(conn, key, combine(request.predicate, request.authorization), text, request.descending,
                         total, everything)
 

@@ -17,9 +17,9 @@ import orjson
 from sqlalchemy import Connection, Engine
 from starlette.datastructures import QueryParams
 
-from greenroom.plugins.catalog.api.common import blob, like_escape, marks, run
+from greenroom.plugins.catalog.api.common import blob, marks, run
 from greenroom.plugins.catalog.api.filters import combine
-from greenroom.plugins.catalog.api.predicates import compile_predicate
+from greenroom.plugins.catalog.api.predicates import compile_predicate, entity_conditions
 from greenroom.plugins.catalog.pages.common import RefView, mapping, ref_view
 from greenroom.plugins.catalog.store.generation import cached
 
@@ -155,21 +155,8 @@ class Result:
 
 def _conditions(predicate: dict[str, Any] | None, term: str, column: str = "f.id",
                 correlated: bool = False) -> tuple[list[str], list[Any]]:
-    """SQL conditions on `column` for the filters and the text search, as the API's by-query builds them."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if predicate is not None:
-        sql, found = compile_predicate(predicate, column, correlated)
-        clauses.append(sql)
-        params += found
-    if term:
-        # A substring test cannot seek in the (key, value) index: collecting every match scans the text fields
-        # of the whole catalog, while a page walked in order only needs the few entities it meets looked at.
-        matches = f"key IN ({marks(len(TEXT_FIELDS))}) AND value LIKE ? ESCAPE '\\'"
-        clauses.append(f"EXISTS (SELECT 1 FROM catalog_search WHERE entity = {column} AND {matches})" if correlated
-                       else f"{column} IN (SELECT entity FROM catalog_search WHERE {matches})")
-        params += [*TEXT_FIELDS, f"%{like_escape(term.lower())}%"]
-    return clauses, params
+    """SQL conditions on `column` for the filters and the text search in the name, title and description."""
+    return entity_conditions(column, predicate, TEXT_FIELDS, term, correlated)
 
 
 # When a page should be filled within this many entries of the sort field's index, each entry's filters are
