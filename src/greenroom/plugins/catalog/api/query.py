@@ -18,7 +18,7 @@ from greenroom.plugins.catalog.api.common import decode_cursor, encode_cursor, i
 from greenroom.plugins.catalog.api.fields import projector, render
 from greenroom.plugins.catalog.api.filters import combine
 from greenroom.plugins.catalog.api.predicates import Selection, entity_conditions, select_entities
-from greenroom.plugins.catalog.store.generation import cached
+from greenroom.plugins.catalog.store.generation import cached, entity_count
 
 DEFAULT_LIMIT = 200  # npm 4.0.5's DefaultEntitiesCatalog, despite the spec text's 20
 
@@ -93,7 +93,7 @@ def _where(request: QueryRequest, dialect: str) -> tuple[Selection, list[str], l
     selection = select_entities(combine(request.predicate, request.authorization), dialect)
     clauses: list[str] = [selection.where]
     params: list[Any] = list(selection.params)
-    more, found = entity_conditions(selection.id, None, _text_fields(request), (request.term or "").strip())
+    more, found = entity_conditions(selection.id, None, _text_fields(request), _term(request))
     return selection, [*clauses, *more], [*params, *found]
 
 
@@ -104,14 +104,20 @@ def _walk(conn: Connection, request: QueryRequest, total: int, clauses: list[str
     if not ordered.WALK or not ordered.single_valued(conn, key):
         return None
     if not total:  # not counted for this request: the walk still wants to know how rare matches are
-        sql = f"SELECT COUNT(*) FROM {selection.count_source} WHERE {' AND '.join(clauses)}"
-        total = cached(conn, ("count", sql, orjson.dumps(params).decode()), lambda: int(run(conn, sql, params)[0][0]))
-    everything = cached(conn, ("count", "all"), lambda: int(run(conn, "SELECT COUNT(*) FROM catalog_final_entities")
-                                                           [0][0]))
-    term = (request.term or "").strip()
-    text = (_text_fields(request), term) if term else None
-    return ordered.Walk(conn, key, combine(request.predicate, request.authorization), text, request.descending,
-                        total, everything)
+        total = _matching(conn, selection, clauses, params)
+    term = _term(request)
+    return ordered.Walk(conn, key, combine(request.predicate, request.authorization),
+                        (_text_fields(request), term) if term else None, request.descending, total, entity_count(conn))
+
+
+def _matching(conn: Connection, selection: Selection, clauses: list[str], params: list[Any]) -> int:
+    """How many entities the query selects, counted once per catalog generation."""
+    sql = f"SELECT COUNT(*) FROM {selection.count_source} WHERE {' AND '.join(clauses)}"
+    return cached(conn, ("count", sql, orjson.dumps(params).decode()), lambda: int(run(conn, sql, params)[0][0]))
+
+
+def _term(request: QueryRequest) -> str:
+    return (request.term or "").strip()
 
 
 def _text_fields(request: QueryRequest) -> list[str]:
@@ -147,12 +153,7 @@ def run_query(conn: Connection, request: QueryRequest, limit: int, offset: int |
         join_params = [request.order_field.lower()]
     total = request.total_items
     if total is None:
-        if request.skip_total:
-            total = 0
-        else:
-            sql = f"SELECT COUNT(*) FROM {selection.count_source} WHERE {' AND '.join(clauses)}"
-            total = cached(conn, ("count", sql, orjson.dumps(params).decode()),
-                                lambda: int(run(conn, sql, params)[0][0]))
+        total = 0 if request.skip_total else _matching(conn, selection, clauses, params)
     backwards = request.previous and request.after is not None
     seek_clauses, seek_params = list(clauses), list(params)
     if request.after is not None:

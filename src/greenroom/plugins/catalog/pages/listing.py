@@ -21,7 +21,7 @@ from greenroom.plugins.catalog.api.common import blob, marks, run
 from greenroom.plugins.catalog.api.filters import combine
 from greenroom.plugins.catalog.api.predicates import compile_predicate, entity_conditions
 from greenroom.plugins.catalog.pages.common import RefView, mapping, ref_view
-from greenroom.plugins.catalog.store.generation import cached
+from greenroom.plugins.catalog.store.generation import cached, entity_count
 
 # URL parameter -> search key. Owner filters on the ownedBy relation, whose values are full refs, so that a
 # group named like a user is never mixed up with it.
@@ -204,8 +204,7 @@ def fetch(engine: Engine, query: IndexQuery, predicate: dict[str, Any] | None) -
         # changes with the catalog's generation, so it is cached under it (exact, and shared by every viewer).
         total = cached(conn, ("pages:count", where, orjson.dumps(params)), lambda: int(
             run(conn, f"SELECT COUNT(*) FROM catalog_final_entities f{where}", params)[0][0]))
-        everything = total if not where else cached(conn, ("pages:count", "", b"[]"), lambda: int(
-            run(conn, "SELECT COUNT(*) FROM catalog_final_entities f")[0][0]))
+        everything = total if not where else entity_count(conn)
         entities = ([orjson.loads(data) for data in _page(conn, query, predicate, total, everything)]
                     if total else [])
     return Result([_row(e) for e in entities], total, max(1, -(-total // query.size)))

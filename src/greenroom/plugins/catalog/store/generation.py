@@ -74,3 +74,9 @@ def results(conn: Connection) -> GenerationCache:
 def cached(conn: Connection, key: Hashable, compute: Callable[[], T]) -> T:
     """`compute()`, or its result from earlier in the current generation of the database `conn` belongs to."""
     return results(conn).get(conn, key, compute)
+
+
+def entity_count(conn: Connection) -> int:
+    """How many stitched entities the catalog holds, counted once per generation."""
+    return cached(conn, ("count", "all"), lambda: int(execute_raw(conn, "SELECT COUNT(*) FROM "
+                                                                        "catalog_final_entities")[0][0]))
