@@ -28,6 +28,7 @@ scheduled_jobs_table = Table(
 
 
 SQLITE_CACHE_KIB = -8192  # negative: KiB, SQLite's convention
+SQLITE_TEMP_STORE = "MEMORY"  # temporary tables and sorts
 # A bulk write's cache grows with the database: it holds the index pages that thousands of inserts touch, and
 # those are a share of the file. Two processes write during a large import (the server and the stitch
 # helper), each with its own cache. On the benchmark catalog, importing 50,000 entities (a 600 MB file) peaked
@@ -73,7 +74,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # (greenroom.wal); the automatic one is only a safety net.
     cur.execute(f"PRAGMA cache_size={SQLITE_CACHE_KIB}")
     cur.execute(f"PRAGMA wal_autocheckpoint={SAFETY_AUTOCHECKPOINT_PAGES}")
-    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.execute(f"PRAGMA temp_store={SQLITE_TEMP_STORE}")
     cur.close()
 
 

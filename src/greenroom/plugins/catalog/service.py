@@ -25,8 +25,8 @@ from greenroom.plugins.catalog.processing.types import LocationSpec
 from greenroom.plugins.catalog.store.bulk import execute_raw, refresh_statistics
 from greenroom.plugins.catalog.store.change_feed import feed_for
 from greenroom.plugins.catalog.store.generation import generation
-from greenroom.plugins.catalog.store.stitch_worker import StitchWorker, backlog, queue_length
-from greenroom.plugins.catalog.store.stitcher import Stitcher
+from greenroom.plugins.catalog.store.stitch_worker import StitchWorker, backlog
+from greenroom.plugins.catalog.store.stitcher import Stitcher, queue_length
 
 REGISTERED_PROVIDER = "DefaultLocationStore"
 CONFIG_PROVIDER = "ConfigLocationProvider"
@@ -186,7 +186,9 @@ class CatalogService:
             if count:
                 stitched += count
                 continue
-            if not queue_length(self.database):
+            with self.database.engine.connect() as conn:
+                waiting = queue_length(conn)
+            if not waiting:
                 break
             time.sleep(0.02)  # the helper process holds the rest; wait for it rather than report idle early
         return stitched

@@ -19,7 +19,7 @@ from pathlib import Path
 from greenroom.config.models import DatabaseConfig
 from greenroom.db import Database
 from greenroom.plugins.catalog.store.bulk import execute_raw
-from greenroom.plugins.catalog.store.stitcher import Stitcher
+from greenroom.plugins.catalog.store.stitcher import Stitcher, queue_length
 
 log = logging.getLogger("greenroom.plugin.catalog.stitch_worker")
 IDLE_EXIT_SECONDS = 10.0
@@ -30,15 +30,6 @@ _RUN_SCRIPT = ("import runpy, sys; sys.path[:] = [p for p in sys.path if p]; "
                "runpy.run_path(sys.argv[1], run_name='__main__')")
 
 
-_QUEUED = "SELECT COUNT(*) FROM catalog_stitch_queue"
-
-
-def queue_length(database: Database) -> int:
-    """How many stitch requests are waiting (claimed or not)."""
-    with database.engine.connect() as conn:
-        return int(execute_raw(conn, _QUEUED)[0][0])
-
-
 def backlog(database: Database) -> int:
     """Stitch requests waiting plus entities due for processing: each due entity will ask for a stitch soon.
 
@@ -46,7 +37,7 @@ def backlog(database: Database) -> int:
     overlaps the processing of the first batches instead of following it."""
     mark = "%s" if database.dialect == "postgresql" else "?"
     with database.engine.connect() as conn:
-        queued = execute_raw(conn, _QUEUED)[0][0]
+        queued = queue_length(conn)
         due = execute_raw(conn, f"SELECT COUNT(*) FROM catalog_refresh_state WHERE next_update_at <= {mark}",
                           [time.time()])[0][0]
     return int(queued) + int(due)

@@ -26,6 +26,7 @@ from greenroom.plugins.catalog.store.bulk import (
 )
 from greenroom.plugins.catalog.store.generation import bump
 from greenroom.plugins.catalog.store.search import DuplicateKeyError, search_rows
+from greenroom.plugins.catalog.store.search_index import restore, suspend_for_import
 
 REJECTED_URL = "https://backstage.io/annotation-rejected-for-security-reasons"
 _URL_ANNOTATIONS = ("backstage.io/view-url", "backstage.io/edit-url", "backstage.io/source-location")
@@ -49,6 +50,11 @@ def _safe_annotations(entity: dict[str, Any]) -> None:
         value = annotations.get(key)
         if isinstance(value, str) and value.strip().lower().replace("url:", "", 1).startswith("javascript:"):
             annotations[key] = REJECTED_URL
+
+
+def queue_length(conn: Connection) -> int:
+    """How many stitch requests are waiting, claimed or not."""
+    return int(execute_raw(conn, "SELECT COUNT(*) FROM catalog_stitch_queue")[0][0])
 
 
 def build_final(processed: bytes, entity_id: str, relations: list[tuple[str, str]], errors: list[dict[str, Any]],
@@ -95,7 +101,15 @@ class Stitcher:
         with self.engine.begin() as conn:
             claimed = self.claim(conn, limit)
         if not claimed:
+            with self.engine.connect() as conn:
+                empty = not queue_length(conn)
+            if empty:
+                restore(self.engine)
             return 0
+        if len(claimed) >= limit:  # a long queue: perhaps an import that builds the search index faster afresh
+            with self.engine.connect() as conn:
+                waiting = queue_length(conn)
+            suspend_for_import(self.engine, waiting)
         # Rows are written in entity-ref order, the order processing queues them in, so a stitch transaction and
         # a processing one can wait for each other but never deadlock.
         claimed.sort()
@@ -110,6 +124,9 @@ class Stitcher:
                          [(r,) for r, _ in claimed])
             execute_many(conn, f"DELETE FROM catalog_stitch_queue WHERE entity_ref = {mark} AND requested_at <= {mark}",
                          claimed)
+            if changed:
+                # Last: the generation's row lock is held until the commit, and another stitcher waits for it.
+                bump(conn)
             return changed
 
         changed = write_with_retries(self.engine, write, "a stitch batch")
@@ -118,7 +135,8 @@ class Stitcher:
         return len(claimed)
 
     def stitch(self, conn: Connection, refs: list[str]) -> list[str]:
-        """Rebuild the final entities of `refs`; returns the refs whose final entity changed."""
+        """Rebuild the final entities of `refs`; returns the refs whose final entity changed. The caller moves the
+        catalog's generation on (`generation.bump`) when any did, before it commits."""
         states: dict[str, tuple[int, str, bytes | None, str | None, str | None]] = {}
         rels: dict[str, list[tuple[str, str]]] = defaultdict(list)
         parented: set[str] = set()
@@ -168,7 +186,9 @@ class Stitcher:
             changed.append(ref)
         if not upserts:
             return changed
-        ids = [u[0] for u in upserts]
+        # Search rows are written and deleted with the final entity, so an entity stitched for the first time has
+        # none to delete: an import deletes nothing, and asks nothing of the index.
+        ids = [u[0] for u in upserts if u[0] in finals]
         for id_part in chunks(ids):
             execute_raw(conn, f"DELETE FROM catalog_search WHERE entity IN ({in_clause(conn, len(id_part))})", id_part)
         updates = [(u[3], u[4], now, u[0]) for u in upserts if u[0] in finals]
@@ -178,5 +198,4 @@ class Stitcher:
                                                      "updated_at"),
                     [(u[0], u[1], u[2], u[3], u[4], now) for u in upserts if u[0] not in finals])
         insert_rows(conn, "catalog_search", ("entity", "key", "value", "original_value"), search)
-        bump(conn)
         return changed
