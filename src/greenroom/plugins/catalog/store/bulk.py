@@ -97,11 +97,14 @@ def execute_many(conn: Connection, sql: str, rows: Sequence[Sequence[Any]]) -> N
         cur.close()
 
 
-def relaxed_durability(conn: Connection) -> None:
-    """Let this transaction commit without waiting for the disk on PostgreSQL.
+def bulk_transaction(conn: Connection) -> None:
+    """Set up a processing or stitching transaction on PostgreSQL: it commits without waiting for the disk, and
+    its statements may run on generic plans.
 
-    Only for processing and stitching: a crash can lose their last moments of work, never corrupt anything,
-    and the loop redoes that work on its next pass.
+    Durability: a crash can lose the last moments of their work, never corrupt anything, and the loop redoes
+    that work on its next pass. Plans: the portal plans every statement for its own values (see greenroom.db),
+    which filters over skewed values need; these transactions look rows up by key, one statement for each of
+    thousands of rows, and planning each anew took a sixth of the server's work in an import.
     """
     if conn.dialect.name == "postgresql":
         execute_raw(conn, "SELECT set_config('synchronous_commit', 'off', true), "
@@ -134,7 +137,7 @@ def write_with_retries(engine: Engine, write: Callable[[Connection], T], what: s
     for attempt in range(1, attempts + 1):
         try:
             with engine.connect() as conn, bulk_cache(conn), conn.begin():
-                relaxed_durability(conn)
+                bulk_transaction(conn)
                 return write(conn)
         except DBAPIError as exc:
             if attempt == attempts:
