@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -124,3 +125,25 @@ def test_worth_suspending_only_for_imports_larger_than_the_catalog() -> None:
     assert search_index.worth_suspending(3 * least, 2 * least)
     assert not search_index.worth_suspending(least - 1, 0)
     assert not search_index.worth_suspending(2 * least, 2 * least)
+
+
+def test_processes_that_find_the_queue_empty_together_build_the_index_once(
+        portal_factory: Factory, tmp_path: Path) -> None:
+    _, service = _start(portal_factory, _catalog(tmp_path))
+    with service._loop_lock:
+        with service.database.engine.begin() as conn:
+            conn.execute(text(f"DROP INDEX {search_index.INDEX}"))
+        errors: list[BaseException] = []
+
+        def build() -> None:
+            try:
+                search_index.restore(service.database.engine)
+            except BaseException as exc:  # reported below; a thread's exception would be lost
+                errors.append(exc)
+
+        threads = [threading.Thread(target=build) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    assert errors == [] and _present(service)

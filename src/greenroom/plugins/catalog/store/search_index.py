@@ -30,6 +30,7 @@ log = logging.getLogger("greenroom.plugin.catalog.store")
 INDEX = "catalog_search_key_value"
 # Below this many queued entities keeping the index up to date costs little, and filtered reads stay fast.
 SUSPEND_MIN_QUEUED = 5000
+_BUILD_LOCK = 7_007_008  # next to the migrations' advisory lock (greenroom.migrate)
 _CREATE = f"CREATE INDEX IF NOT EXISTS {INDEX} ON catalog_search (key, value, entity)"
 
 
@@ -94,9 +95,14 @@ def restore(engine: Engine) -> bool:
     started = time.monotonic()
     try:
         with engine.connect() as conn, _sorting_on_disk(conn), conn.begin():
+            if conn.dialect.name == "postgresql":
+                # Two replicas building it at once would both fail on its name; SQLite's write lock does this.
+                execute_raw(conn, "SELECT pg_advisory_xact_lock(%s)", [_BUILD_LOCK])
+                if present(conn):
+                    return False
             execute_raw(conn, _CREATE)
     except DBAPIError:
-        # Another process built it at the same moment (PostgreSQL reports the name taken); anything else is real.
+        # On SQLite, a writer that waited longer than the busy timeout while another process built it.
         with engine.connect() as conn:
             if present(conn):
                 return False
