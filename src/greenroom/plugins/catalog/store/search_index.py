@@ -49,15 +49,8 @@ def worth_suspending(queued: int, stitched: int) -> bool:
     return queued >= SUSPEND_MIN_QUEUED and queued > stitched
 
 
-def suspend_for_import(engine: Engine, queued: int) -> bool:
-    """Drop the index when `queued` stitch requests make that worthwhile (see `worth_suspending`); True if
-    dropped."""
-    with engine.connect() as conn:
-        if not present(conn):
-            return False
-        stitched = int(execute_raw(conn, "SELECT COUNT(*) FROM catalog_final_entities")[0][0])
-    if not worth_suspending(queued, stitched):
-        return False
+def suspend(engine: Engine, queued: int) -> bool:
+    """Drop the index for an import of `queued` entities (see `worth_suspending`); True if dropped."""
     try:
         with engine.begin() as conn:
             if conn.dialect.name == "postgresql":
@@ -67,7 +60,7 @@ def suspend_for_import(engine: Engine, queued: int) -> bool:
     except DBAPIError as exc:
         log.info("kept the search index up to date during an import", extra={"error": str(exc.orig or exc)[:300]})
         return False
-    log.info("dropped the search index for a large import", extra={"queued": queued, "stitched": stitched})
+    log.info("dropped the search index for a large import", extra={"queued": queued})
     return True
 
 
@@ -89,17 +82,14 @@ def _sorting_on_disk(conn: Connection) -> Iterator[None]:
 
 def restore(engine: Engine) -> bool:
     """Build the index if it is missing; True if this call built it. Call when the stitch queue is empty."""
-    with engine.connect() as conn:
-        if present(conn):
-            return False
     started = time.monotonic()
     try:
         with engine.connect() as conn, _sorting_on_disk(conn), conn.begin():
             if conn.dialect.name == "postgresql":
                 # Two replicas building it at once would both fail on its name; SQLite's write lock does this.
                 execute_raw(conn, "SELECT pg_advisory_xact_lock(%s)", [_BUILD_LOCK])
-                if present(conn):
-                    return False
+            if present(conn):
+                return False
             execute_raw(conn, _CREATE)
     except DBAPIError:
         # On SQLite, a writer that waited longer than the busy timeout while another process built it.

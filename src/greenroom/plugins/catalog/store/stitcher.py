@@ -24,9 +24,9 @@ from greenroom.plugins.catalog.store.bulk import (
     insert_rows,
     write_with_retries,
 )
-from greenroom.plugins.catalog.store.generation import bump
+from greenroom.plugins.catalog.store.generation import bump, entity_count
 from greenroom.plugins.catalog.store.search import DuplicateKeyError, search_rows
-from greenroom.plugins.catalog.store.search_index import restore, suspend_for_import
+from greenroom.plugins.catalog.store.search_index import present, restore, suspend, worth_suspending
 
 REJECTED_URL = "https://backstage.io/annotation-rejected-for-security-reasons"
 _URL_ANNOTATIONS = ("backstage.io/view-url", "backstage.io/edit-url", "backstage.io/source-location")
@@ -100,16 +100,10 @@ class Stitcher:
         """Stitch one batch from the queue; returns how many entities it looked at."""
         with self.engine.begin() as conn:
             claimed = self.claim(conn, limit)
+        if not claimed or len(claimed) >= limit:
+            self._keep_search_index(bool(claimed))
         if not claimed:
-            with self.engine.connect() as conn:
-                empty = not queue_length(conn)
-            if empty:
-                restore(self.engine)
             return 0
-        if len(claimed) >= limit:  # a long queue: perhaps an import that builds the search index faster afresh
-            with self.engine.connect() as conn:
-                waiting = queue_length(conn)
-            suspend_for_import(self.engine, waiting)
         # Rows are written in entity-ref order, the order processing queues them in, so a stitch transaction and
         # a processing one can wait for each other but never deadlock.
         claimed.sort()
@@ -133,6 +127,22 @@ class Stitcher:
         if changed and self.on_change:
             self.on_change(changed)
         return len(claimed)
+
+    def _keep_search_index(self, full: bool) -> None:
+        # A full claim may begin an import that builds the search index faster afterwards; an empty one may end
+        # it (store/search_index.py). Either way the index's presence is asked first, one query in the usual case.
+        queued, drop, build = 0, False, False
+        with self.engine.connect() as conn:
+            indexed = present(conn)
+            if full and indexed:
+                queued = queue_length(conn)
+                drop = worth_suspending(queued, entity_count(conn))
+            elif not full and not indexed:
+                build = not queue_length(conn)
+        if drop:
+            suspend(self.engine, queued)
+        elif build:
+            restore(self.engine)
 
     def stitch(self, conn: Connection, refs: list[str]) -> list[str]:
         """Rebuild the final entities of `refs`; returns the refs whose final entity changed. The caller moves the
