@@ -26,10 +26,28 @@ def test_statements_are_planned_for_their_values(database: Database) -> None:
     database.dispose()
 
 
-def test_a_connection_that_died_while_idle_is_replaced(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
-    with database.engine.connect() as conn:
+def test_lookups_run_outside_transactions_with_generic_plans(database: Database) -> None:
+    from psycopg.pq import TransactionStatus
+
+    with database.reader.connect() as conn:
+        assert conn.execute(text("SHOW plan_cache_mode")).scalar() == "auto"
+        raw = conn.connection.driver_connection
+        assert raw is not None and raw.info.transaction_status == TransactionStatus.IDLE
         pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
-    with database.engine.connect() as conn:  # used a moment ago: no ping, the same connection
+    with database.reader.connect() as conn:  # the same connection again: nothing was left open on it
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() == pid
+    with database.engine.connect() as conn:  # transactions have a pool of their own
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    database.dispose()
+
+
+@pytest.mark.parametrize("pool", ["engine", "reader"])
+def test_a_connection_that_died_while_idle_is_replaced(database: Database, monkeypatch: pytest.MonkeyPatch,
+                                                       pool: str) -> None:
+    engine = getattr(database, pool)
+    with engine.connect() as conn:
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    with engine.connect() as conn:  # used a moment ago: no ping, the same connection
         assert conn.execute(text("SELECT pg_backend_pid()")).scalar() == pid
     admin = Database(DatabaseConfig(url=str(database.engine.url.render_as_string(hide_password=False))))
     with admin.engine.connect() as conn:
@@ -37,7 +55,7 @@ def test_a_connection_that_died_while_idle_is_replaced(database: Database, monke
         conn.commit()
     admin.dispose()
     monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)  # as if it had been idle for long
-    with database.engine.connect() as conn:
+    with engine.connect() as conn:
         assert conn.execute(text("SELECT 1")).scalar() == 1
         assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
     database.dispose()

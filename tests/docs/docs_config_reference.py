@@ -52,8 +52,8 @@ MEANINGS = {
     "backend.listen.host": "Interface to bind; use `0.0.0.0` in a container.",
     "backend.listen.port": "TCP port to bind.",
     "backend.database": "The one database every plugin's tables live in.",
-    "backend.database.poolSize": "PostgreSQL connection pool size per process (as many again may overflow). "
-                                 "Ignored for SQLite.",
+    "backend.database.poolSize": "PostgreSQL connection pool size per process (as many again may overflow); "
+                                 "lookups by key use up to four connections more. Ignored for SQLite.",
     "backend.reading": "Which remote URLs plugins may fetch through the URL reader; nothing is allowed "
                        "unless listed.",
     "backend.reading.allow": "Allow-list entries; a URL is readable when its host (and path) matches one.",

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine
 
-from greenroom.plugins.catalog.api.common import blob, input_error, marks, not_found, run
+from greenroom.plugins.catalog.api.common import blob, input_error, lookup, marks, not_found, run
 from greenroom.plugins.catalog.api.fields import Projection, render
 from greenroom.plugins.catalog.api.predicates import compile_predicate
 from greenroom.plugins.catalog.model import parse_location_ref, stringify_entity_ref
@@ -19,17 +19,19 @@ from greenroom.plugins.catalog.processing.providers import ancestors, delete_ent
 from greenroom.plugins.catalog.processing.types import ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION
 from greenroom.plugins.catalog.store.bulk import chunks
 
+BY_REF = "SELECT final_entity FROM catalog_final_entities WHERE entity_ref = ?"
+
 
 def by_ref(conn: Connection, ref: str) -> bytes | None:
     """The stored entity with this (lower-cased) ref."""
-    rows = run(conn, "SELECT final_entity FROM catalog_final_entities WHERE entity_ref = ?", [ref])
+    rows = run(conn, BY_REF, [ref])
     return blob(rows[0][0]) if rows else None
 
 
 def read_by_ref(engine: Engine, ref: str) -> bytes | None:
     """`by_ref` on a connection of its own."""
-    with engine.connect() as conn:
-        return by_ref(conn, ref)
+    rows = lookup(engine, BY_REF, [ref])
+    return blob(rows[0][0]) if rows else None
 
 
 def by_uid(conn: Connection, uid: str) -> bytes | None:

@@ -74,9 +74,14 @@ def execute_raw(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[
     """Run SQL through the driver directly (no SQLAlchemy overhead); returns rows when there are any."""
     raw: Any = conn.connection.dbapi_connection
     assert raw is not None
+    return execute_driver(raw, conn.dialect.name == "postgresql", sql, params)
+
+
+def execute_driver(raw: Any, postgres: bool, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """`execute_raw` on a DB-API connection."""
     # psycopg fetches in binary when asked: stored entities are bytea, whose text form is hex, twice the bytes
     # to send and to decode (a 10,000-entity dump read five times faster).
-    cur = raw.cursor(binary=True) if conn.dialect.name == "postgresql" else raw.cursor()
+    cur = raw.cursor(binary=True) if postgres else raw.cursor()
     try:
         cur.execute(sql, tuple(params))
         return list(cur.fetchall()) if cur.description else []
