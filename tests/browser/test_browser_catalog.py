@@ -161,6 +161,35 @@ def test_index_filters_sorts_and_pages_by_keyboard_without_reloading(page: Any, 
     page.wait_for_function("() => !location.search.includes('page=2')")
 
 
+def _type_menu(page: Any) -> list[str]:
+    return [str(t) for t in page.locator("#filter-type option").all_inner_texts()]
+
+
+def test_type_menu_follows_the_chosen_kind_and_keeps_the_focus(page: Any) -> None:
+    page.goto("/catalog")
+    # Other tests here add and remove services, so only the types that stay are named with their counts.
+    assert {"file (1)", "openapi (1)", "team (1)", "website (30)"} <= set(_type_menu(page))
+    _tab_to(page, "#filter-kind")
+    page.keyboard.press("ArrowDown")  # API, the first kind
+    page.wait_for_function("() => location.search === '?kind=API'")
+    page.wait_for_function("() => document.querySelectorAll('#filter-type option').length === 2")
+    assert _type_menu(page) == ["All", "openapi (1)"]
+    assert page.evaluate("() => document.activeElement.id") == "filter-kind"
+    page.keyboard.press("ArrowDown")  # Component
+    page.wait_for_function("() => location.search === '?kind=Component'")
+    page.wait_for_function("() => document.querySelectorAll('#filter-type option').length === 3")
+    assert _type_menu(page)[0::2] == ["All", "website (30)"] and _type_menu(page)[1].startswith("service (")
+    _tab_to(page, "#filter-type")
+    page.keyboard.press("ArrowDown")  # service: the menu is swapped in again, and the focus stays on it
+    page.wait_for_function("() => location.search === '?kind=Component&type=service'")
+    page.wait_for_function("() => document.querySelector('#catalog-results tbody th[scope=row]') !== null")
+    assert page.evaluate("() => document.activeElement.id") == "filter-type"
+    assert page.locator("#filter-type").input_value() == "service"
+    page.keyboard.press("ArrowDown")
+    page.wait_for_function("() => location.search === '?kind=Component&type=website'")
+    assert page.evaluate("() => document.activeElement.id") == "filter-type"
+
+
 def test_search_box_filters_as_you_type(page: Any) -> None:
     page.goto("/catalog")
     page.get_by_role("searchbox", name="Search").fill("money")

@@ -156,6 +156,8 @@ def test_catalog_pages_follow_the_policy(portal_factory: Factory, tmp_path: Path
     assert index.status_code == 200
     assert "/catalog/default/component/checkout" in index.text
     assert "/catalog/default/component/billing" not in index.text
+    # The Type menu counts only the components she may see (checkout), not billing's type.
+    assert '<option value="service">service (1)</option>' in index.text
     assert client.get("/catalog/default/component/billing", headers=alice).status_code == 404
     assert client.get("/catalog/default/component/checkout", headers=alice).status_code == 200
     assert client.get("/catalog-import", headers=alice).status_code == 403

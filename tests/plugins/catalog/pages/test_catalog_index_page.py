@@ -135,3 +135,42 @@ def test_starred_filter_shows_the_viewers_stars(client: TestClient) -> None:
     assert row_names(html(client, "/catalog?starred=1&kind=api")) == ["checkout-api"]
     sign_in(client, None)
     assert row_names(html(client, "/catalog?starred=1")) == []
+
+
+def _menu(page: str, name: str) -> list[str]:
+    """The options of one filter menu, as shown, without "All"."""
+    found = re.search(rf'<select id="filter-{name}" name="{name}">(.*?)</select>', page, re.S)
+    assert found is not None, name
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)</option>', found[1])
+    return [re.sub(r"\s+", " ", text).strip() for value, text in options if value]
+
+
+def test_type_menu_lists_the_types_of_the_chosen_kinds(client: TestClient) -> None:
+    everything = html(client, "/catalog")
+    assert _menu(everything, "type") == ["database (1)", "file (1)", "library (1)", "openapi (1)",
+                                         "organization (1)", "service (2)", "team (2)", "website (1)"]
+    components = html(client, "/catalog?kind=component")
+    assert _menu(components, "type") == ["library (1)", "service (2)", "website (1)"]
+    assert _menu(components, "owner") == _menu(everything, "owner")  # the other menus count the whole catalog
+    assert _menu(components, "kind") == _menu(everything, "kind")
+    assert _menu(html(client, "/catalog?kind=Group&kind=api"), "type") == ["openapi (1)", "organization (1)",
+                                                                          "team (2)"]
+    assert _menu(html(client, "/catalog?kind=domain"), "type") == []
+
+
+def test_a_chosen_value_that_matches_nothing_stays_in_its_menu(client: TestClient) -> None:
+    page = html(client, "/catalog?kind=api&type=service&tag=Nope&owner=group:default/ghosts")
+    assert '<option value="service" selected>service (0)</option>' in page
+    assert '<option value="Nope" selected>Nope (0)</option>' in page
+    assert '<option value="group:default/ghosts" selected>ghosts (0)</option>' in page
+    assert "No entities match these filters" in page
+    assert _menu(html(client, "/catalog?kind=Widget"), "kind")[-1] == "widget (0)"
+
+
+def test_htmx_results_bring_the_type_menu_for_the_new_kinds(client: TestClient) -> None:
+    headers = {"HX-Request": "true", "HX-Target": "catalog-results"}
+    response = client.get("/catalog?kind=api", headers=headers)
+    fresh = response.text.split("</section>", 1)[1]
+    assert fresh.strip().startswith('<div class="gr-field" id="field-type" hx-swap-oob="true">')
+    assert _menu(fresh, "type") == ["openapi (1)"]
+    assert 'id="field-type"' in html(client, "/catalog") and "hx-swap-oob" not in html(client, "/catalog")

@@ -36,7 +36,7 @@ def add_browse_routes(router: APIRouter, ctx: PluginContext, get: Callable[[], C
                 starred = stars.uids_of(engine, stars.starred_refs(engine, who.user_ref)) if who else []
             visible = authz.filter(request)
             predicate = combine(listing.predicate_of(query, who.ownership_refs if who else (), starred), visible)
-            return listing.fetch(engine, query, predicate), listing.filter_options(engine, visible)
+            return listing.fetch(engine, query, predicate), listing.filter_options(engine, visible, query.filters)
 
         result, options = await run_in_threadpool(work)
         context: dict[str, Any] = {"query": query, "result": result, "options": options,
@@ -45,7 +45,7 @@ def add_browse_routes(router: APIRouter, ctx: PluginContext, get: Callable[[], C
         # The same URL answers htmx with the table alone and browsers with the whole page, so say it varies.
         headers = {"Vary": "HX-Request, HX-Target"}
         if is_htmx_fragment(request, RESULTS_ID):
-            html = templates.env.get_template(f"{TEMPLATE_DIR}/_results.html").render(context)
+            html = templates.env.get_template(f"{TEMPLATE_DIR}/_results.html").render(context, swap_type_filter=True)
             return Response(html, media_type="text/html", headers=headers)
         return await templates.render(request, f"{TEMPLATE_DIR}/index.html", context, headers=headers)
 

@@ -217,21 +217,48 @@ class Option:
     count: int
 
 
-def filter_options(engine: Engine, visible: dict[str, Any] | None = None) -> dict[str, list[Option]]:
-    """Every value of each filter field with its count, over the whole catalog, cached for the catalog's
-    current generation (so a change shows at once, and an unchanged catalog never counts twice).
+def filter_options(engine: Engine, visible: dict[str, Any] | None = None,
+                   chosen: Mapping[str, Sequence[str]] | None = None) -> dict[str, list[Option]]:
+    """Every value of each filter field with its count, cached for the catalog's current generation (so a
+    change shows at once, and an unchanged catalog never counts twice).
+
+    The counts are over the whole catalog, except the Type menu's once kinds are `chosen`: each kind has types
+    of its own (a component's `service`, an API's `openapi`), so it lists those of the chosen kinds, counted
+    among them. A `chosen` value that matches nothing is listed with a count of 0, so its menu still shows it.
 
     Like the API's facets, but grouped on the lower-cased value, which the (key, value, entity) index covers:
     the API groups on the original-case value, which reads every search row of those keys from the table
     (about ten times slower at 100,000 entities). Filters match case-insensitively, so the value is enough;
     kinds get their usual spelling back for display."""
     keys = [k.lower() for k in FILTERS.values()]
+    chosen = chosen or {}
+    kinds = sorted({k.lower() for k in chosen.get("kind", ())})
     # Under a conditional permission policy only what the viewer may read is counted, so the menus do not
     # reveal owners or tags of entities they cannot see.
     clause, params = compile_predicate(visible) if visible is not None else ("", [])
+    scope = (clause, orjson.dumps(params))
     with engine.connect() as conn:
-        return cached(conn, ("pages:facets", clause, orjson.dumps(params)),
-                                 lambda: _options(conn, keys, clause, params))
+        out = dict(cached(conn, ("pages:facets", *scope), lambda: _options(conn, keys, clause, params)))
+        if kinds:
+            out["type"] = cached(conn, ("pages:types", *scope, *kinds), lambda: _types(conn, kinds, clause, params))
+    for name, values in chosen.items():
+        known = {o.value.lower() for o in out.get(name, [])}
+        missing = [Option(*_labelled(name, v.lower() if name == "kind" else v), 0)
+                   for v in dict.fromkeys(values) if v.lower() not in known]
+        if missing:
+            out[name] = sorted([*out[name], *missing], key=lambda o: o.label.lower())
+    return out
+
+
+def _types(conn: Connection, kinds: list[str], clause: str, params: list[Any]) -> list[Option]:
+    # From the kinds' stretch of the (key, value, entity) index to each entity's type: for the 45,000
+    # components of a 100,000-entity catalog, about 40 ms on SQLite, once per generation.
+    rows = run(conn, "SELECT t.value, COUNT(*) FROM catalog_search k JOIN catalog_search t ON t.entity = k.entity "
+                     f"AND t.key = ?{' JOIN catalog_final_entities f ON f.id = k.entity' if clause else ''} "
+                     f"WHERE k.key = ? AND k.value IN ({marks(len(kinds))}) AND t.value IS NOT NULL"
+                     f"{' AND ' + clause if clause else ''} GROUP BY t.value",
+               [FILTERS["type"], "kind", *kinds, *params])
+    return sorted((Option(str(v), str(v), int(c)) for v, c in rows), key=lambda o: o.label.lower())
 
 
 def _options(conn: Connection, keys: list[str], clause: str, params: list[Any]) -> dict[str, list[Option]]:
@@ -247,15 +274,18 @@ def _options(conn: Connection, keys: list[str], clause: str, params: list[Any]) 
         by_key[key].append((str(value), int(count)))
     out: dict[str, list[Option]] = {}
     for name, key in FILTERS.items():
-        values = by_key[key.lower()]
-        if name == "owner":
-            options = [Option(v, _owner_label(v), c) for v, c in values]
-        elif name == "kind":
-            options = [Option(KIND_NAMES.get(v, v), KIND_NAMES.get(v, v), c) for v, c in values]
-        else:
-            options = [Option(v, v, c) for v, c in values]
+        options = [Option(*_labelled(name, v), c) for v, c in by_key[key.lower()]]
         out[name] = sorted(options, key=lambda o: o.label.lower())
     return out
+
+
+def _labelled(name: str, value: str) -> tuple[str, str]:
+    """A menu's value and label for a stored (lower-cased) value: kinds get their usual spelling back."""
+    if name == "owner":
+        return value, _owner_label(value)
+    if name == "kind":
+        return KIND_NAMES.get(value, value), KIND_NAMES.get(value, value)
+    return value, value
 
 
 def _owner_label(ref: str) -> str:
