@@ -32,20 +32,22 @@ def run(conn: Connection, sql: str, params: Sequence[Any] = ()) -> list[tuple[An
     """Run SQL written with `?` marks through the raw driver, translating marks for psycopg.
 
     Every literal value travels as a parameter, so the SQL text holds no other `?` or `%` to confuse this."""
-    if conn.dialect.name == "postgresql":
-        sql = sql.replace("?", "%s")
-    return execute_raw(conn, sql, params)
+    return execute_raw(conn, _in_driver_style(sql, conn.dialect.name), params)
 
 
 def lookup(engine: Engine, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
     """`run` for a single statement on a pooled driver connection, without a SQLAlchemy `Connection` around it:
     for the busiest lookups, whose Python side costs as much as PostgreSQL's."""
-    postgres = engine.dialect.name == "postgresql"
+    dialect = engine.dialect.name
     raw = engine.raw_connection()
     try:
-        return execute_driver(raw.driver_connection, postgres, sql.replace("?", "%s") if postgres else sql, params)
+        return execute_driver(raw.driver_connection, dialect == "postgresql", _in_driver_style(sql, dialect), params)
     finally:
         raw.close()
+
+
+def _in_driver_style(sql: str, dialect: str) -> str:
+    return sql.replace("?", "%s") if dialect == "postgresql" else sql
 
 
 def marks(count: int) -> str:

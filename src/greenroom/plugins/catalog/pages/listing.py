@@ -243,8 +243,7 @@ def filter_options(engine: Engine, visible: dict[str, Any] | None = None,
             out["type"] = cached(conn, ("pages:types", *scope, *kinds), lambda: _types(conn, kinds, clause, params))
     for name, values in chosen.items():
         known = {o.value.lower() for o in out.get(name, [])}
-        missing = [Option(*_labelled(name, v.lower() if name == "kind" else v), 0)
-                   for v in dict.fromkeys(values) if v.lower() not in known]
+        missing = [Option(*_labelled(name, v), 0) for v in dict.fromkeys(values) if v.lower() not in known]
         if missing:
             out[name] = sorted([*out[name], *missing], key=lambda o: o.label.lower())
     return out
@@ -280,11 +279,13 @@ def _options(conn: Connection, keys: list[str], clause: str, params: list[Any]) 
 
 
 def _labelled(name: str, value: str) -> tuple[str, str]:
-    """A menu's value and label for a stored (lower-cased) value: kinds get their usual spelling back."""
+    """A menu's value and label for a value of `name`: kinds are compared lower-cased and get their usual
+    spelling back."""
     if name == "owner":
         return value, _owner_label(value)
     if name == "kind":
-        return KIND_NAMES.get(value, value), KIND_NAMES.get(value, value)
+        kind = KIND_NAMES.get(value.lower(), value.lower())
+        return kind, kind
     return value, value
 
 

@@ -196,14 +196,14 @@ class Stitcher:
             changed.append(ref)
         if not upserts:
             return changed
+        stored = [u for u in upserts if u[0] in finals]
         # Search rows are written and deleted with the final entity, so an entity stitched for the first time has
         # none to delete: an import deletes nothing, and asks nothing of the index.
-        ids = [u[0] for u in upserts if u[0] in finals]
+        ids = [u[0] for u in stored]
         for id_part in chunks(ids):
             execute_raw(conn, f"DELETE FROM catalog_search WHERE entity IN ({in_clause(conn, len(id_part))})", id_part)
-        updates = [(u[3], u[4], now, u[0]) for u in upserts if u[0] in finals]
         execute_many(conn, f"UPDATE catalog_final_entities SET final_entity = {mark}, hash = {mark}, "
-                           f"updated_at = {mark} WHERE id = {mark}", updates)
+                           f"updated_at = {mark} WHERE id = {mark}", [(u[3], u[4], now, u[0]) for u in stored])
         insert_rows(conn, "catalog_final_entities", ("id", "entity_id", "entity_ref", "final_entity", "hash",
                                                      "updated_at"),
                     [(u[0], u[1], u[2], u[3], u[4], now) for u in upserts if u[0] not in finals])
